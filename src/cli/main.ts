@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerIngest } from './commands/ingest.js';
+import { registerServe } from './commands/serve.js';
+import { registerTables } from './commands/tables.js';
+import { registerToken } from './commands/token.js';
+import { runMain } from './output.js';
+
+const program = new Command('vigil')
+  .description('Vigil: a self-hosted security workspace (Sentinel-style connectors, KQL, incidents)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServe(program);
+registerIngest(program);
+registerTables(program);
+registerToken(program);
+
+await runMain(() => program.parseAsync(process.argv));

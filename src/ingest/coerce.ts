@@ -1,0 +1,192 @@
+import type { KqlType } from '../workspace/schema.js';
+
+/**
+ * Coercion of a record's values to a column's KQL type, as documented in src/ingest/README.md:
+ * numbers sent as strings become numbers, `"true"`/`"false"` become booleans, timestamps without a zone are
+ * UTC, objects sent to a `string` column are stored as their JSON text. A value that cannot be made to fit
+ * throws `CoercionError` and the whole record is quarantined: never silently nulled.
+ *
+ * The results are the JSON values the store's JSONEachRow reader takes for each storage type.
+ */
+export class CoercionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CoercionError';
+  }
+}
+
+const INTEGER = /^[+-]?\d+$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+
+function describe(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function fail(type: KqlType, value: unknown): never {
+  throw new CoercionError(`expected ${type}, got ${describe(value)}`);
+}
+
+/** Returns the stored form of `value` for a column of `type`; `undefined` means "no value" (the column default). */
+export function coerce(type: KqlType, value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  switch (type) {
+    case 'string':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      return JSON.stringify(value);
+    case 'int': {
+      const n = typeof value === 'string' && INTEGER.test(value.trim()) ? Number(value.trim()) : value;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < INT32_MIN || n > INT32_MAX) fail(type, value);
+      return n;
+    }
+    case 'long': {
+      if (typeof value === 'number') {
+        if (!Number.isSafeInteger(value)) fail(type, value);
+        return value;
+      }
+      if (typeof value === 'string' && INTEGER.test(value.trim())) {
+        const big = BigInt(value.trim());
+        if (big < INT64_MIN || big > INT64_MAX) fail(type, value);
+        // Quoted, so 64-bit values keep their precision on the way to the store.
+        return big.toString();
+      }
+      return fail(type, value);
+    }
+    case 'real':
+      if (typeof value === 'number') return value;
+      if (typeof value === 'string' && NUMBER.test(value.trim())) return Number(value.trim());
+      return fail(type, value);
+    case 'decimal':
+      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+      if (typeof value === 'string' && NUMBER.test(value.trim())) return value.trim();
+      return fail(type, value);
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (value === 1 || value === 0) return value === 1;
+      if (typeof value === 'string') {
+        const v = value.trim().toLowerCase();
+        if (v === 'true' || v === '1') return true;
+        if (v === 'false' || v === '0') return false;
+      }
+      return fail(type, value);
+    case 'datetime':
+      if (typeof value === 'string') {
+        const text = normalizeDatetime(value);
+        if (text !== undefined) return text;
+      }
+      return fail(type, value);
+    case 'timespan':
+      if (typeof value === 'string') {
+        const ticks = parseTimespanTicks(value);
+        if (ticks !== undefined) return ticks;
+      }
+      return fail(type, value);
+    case 'guid':
+      if (typeof value === 'string') {
+        const m = GUID.exec(value.trim());
+        if (m) return m[1]!.toLowerCase();
+      }
+      return fail(type, value);
+    case 'dynamic':
+      return dynamicText(value);
+  }
+}
+
+/**
+ * A `dynamic` value is stored as JSON text. A string that holds a JSON object or array is stored as that
+ * value, as Log Analytics does for dynamic columns; any other string stays a JSON string.
+ */
+export function dynamicText(value: unknown): string {
+  if (typeof value === 'string') {
+    const t = value.trimStart();
+    if (t.startsWith('{') || t.startsWith('[')) {
+      try {
+        return JSON.stringify(JSON.parse(value));
+      } catch {
+        return JSON.stringify(value);
+      }
+    }
+    return JSON.stringify(value);
+  }
+  return JSON.stringify(value);
+}
+
+const ISO =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+/** DateTime64's range in ClickHouse. */
+const MIN_YEAR = 1900;
+const MAX_YEAR = 2299;
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/**
+ * Parses a timestamp and returns it as `YYYY-MM-DD HH:MM:SS.fffffff` in UTC (Kusto's 100-ns precision;
+ * digits beyond the 7th are truncated, as Kusto does). A timestamp without a zone is UTC. Also accepts the
+ * RFC 1123 form (`Tue, 01 Jul 2025 10:00:00 GMT`). Returns undefined for anything else.
+ */
+export function normalizeDatetime(text: string): string | undefined {
+  const s = text.trim();
+  const m = ISO.exec(s);
+  if (m) {
+    const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone] = m;
+    const year = Number(y);
+    const month = Number(mo);
+    const day = Number(d);
+    const hour = Number(h);
+    const minute = Number(mi);
+    const second = Number(sec);
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+    let ms = Date.UTC(year, month - 1, day, hour, minute, second);
+    const check = new Date(ms);
+    if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return undefined;
+    if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
+      const sign = zone[0] === '-' ? -1 : 1;
+      const digits = zone.slice(1).replace(':', '');
+      const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
+      ms -= sign * offsetMinutes * 60_000;
+    }
+    return formatUtc(ms, frac.slice(0, 7).padEnd(7, '0'));
+  }
+  // RFC 1123 / RFC 2822 with an explicit zone; Date.parse is only trusted when a zone is present.
+  if (/[A-Za-z]{3},? .*(GMT|UTC|[+-]\d{4})$/.test(s)) {
+    const ms = Date.parse(s);
+    if (!Number.isNaN(ms)) return formatUtc(ms, '0000000');
+  }
+  return undefined;
+}
+
+function formatUtc(ms: number, fraction7: string): string | undefined {
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  if (Number.isNaN(year) || year < MIN_YEAR || year > MAX_YEAR) return undefined;
+  return (
+    `${year}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${fraction7}`
+  );
+}
+
+/** Formats epoch milliseconds as the store's datetime text. */
+export function datetimeFromMillis(ms: number): string {
+  return formatUtc(ms - (ms % 1000), pad(ms % 1000, 3) + '0000')!;
+}
+
+const TIMESPAN = /^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?$/;
+
+/** Kusto's timespan text (`[-][d.]hh:mm:ss[.fffffff]`) as 100-ns ticks. */
+export function parseTimespanTicks(text: string): string | undefined {
+  const m = TIMESPAN.exec(text.trim());
+  if (!m) return undefined;
+  const [, neg, days = '0', h, mi, s, frac = ''] = m;
+  if (Number(mi) > 59 || Number(s) > 59) return undefined;
+  const seconds = BigInt(days) * 86400n + BigInt(h!) * 3600n + BigInt(mi!) * 60n + BigInt(s!);
+  const ticks = seconds * 10_000_000n + BigInt(frac.padEnd(7, '0'));
+  return (neg ? -ticks : ticks).toString();
+}

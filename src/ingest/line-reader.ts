@@ -1,0 +1,84 @@
+/** One line of an NDJSON input, with where it sits in the whole source. */
+export interface Line {
+  /** 1-based line number in the whole source. */
+  readonly number: number;
+  /** The line's bytes without its line break; undefined when the line exceeded the size limit. */
+  readonly bytes: Buffer | undefined;
+  /** The line's first bytes when it was too long (kept for the quarantine). */
+  readonly head?: Buffer;
+  readonly length: number;
+  /** Offset in the whole source just after this line's line break. */
+  readonly endOffset: number;
+}
+
+/**
+ * Splits a byte stream into lines, keeping offsets exact so a checkpoint can point at the next unread byte.
+ * Memory stays bounded: a line longer than `maxLineBytes` is not accumulated; only its head is kept and
+ * the line is reported as too long. `\r\n` endings and a UTF-8 byte-order mark at offset 0 are handled.
+ */
+export async function* readLines(
+  input: AsyncIterable<Buffer | Uint8Array | string>,
+  startOffset: number,
+  startLine: number,
+  maxLineBytes: number,
+): AsyncGenerator<Line> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let tooLong = false;
+  let head: Buffer | undefined;
+  let offset = startOffset;
+  let lineNumber = startLine;
+  let first = startOffset === 0;
+
+  const finish = (tail: Buffer, breakBytes: number): Line => {
+    let bytes: Buffer | undefined;
+    const length = pendingBytes + tail.length;
+    if (!tooLong && length > maxLineBytes) {
+      tooLong = true;
+      head = Buffer.concat([...pending, tail.subarray(0, 64 * 1024)]).subarray(0, 64 * 1024);
+    }
+    if (tooLong) {
+      bytes = undefined;
+    } else {
+      bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail], length);
+      if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
+    }
+    offset += length + breakBytes;
+    const line: Line = { number: lineNumber++, bytes, head, length, endOffset: offset };
+    pending = [];
+    pendingBytes = 0;
+    tooLong = false;
+    head = undefined;
+    return line;
+  };
+
+  for await (const piece of input) {
+    let chunk = typeof piece === 'string' ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+    if (first && chunk.length > 0) {
+      first = false;
+      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        chunk = chunk.subarray(3);
+        offset += 3;
+      }
+    }
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      const tail = chunk.subarray(start, nl);
+      yield finish(tail, 1);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      if (!tooLong && pendingBytes + rest.length > maxLineBytes) {
+        tooLong = true;
+        head = Buffer.concat([...pending, rest]).subarray(0, 64 * 1024);
+        pending = [];
+      }
+      if (!tooLong) pending.push(rest);
+      pendingBytes += rest.length;
+    }
+  }
+  if (pendingBytes > 0 || tooLong) yield finish(Buffer.alloc(0), 0);
+}

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Session } from 'chdb';
+import { type InsertOptions, type LogStore, LogStoreError } from '../log-store.js';
+import { ident } from './ddl.js';
+
+/**
+ * Settings Vigil relies on, sent with every statement: chdb's defaults differ from a server's (chdb turns
+ * `async_insert` on, for one), and a `SET` would leak into the rest of the session.
+ */
+const QUERY_SETTINGS = 'output_format_json_quote_64bit_integers = 1, output_format_json_quote_decimals = 1';
+const INSERT_SETTINGS: Readonly<Record<string, string | number>> = {
+  async_insert: 0,
+  insert_deduplicate: 1,
+  // Rows are validated and shaped by the pipeline; an unknown key would be a Vigil bug, so fail loudly.
+  input_format_skip_unknown_fields: 0,
+  // A backfill batch can span many days (one partition each); the default limit of 100 would reject it.
+  max_partitions_per_insert_block: 1000,
+  throw_on_max_partitions_per_insert_block: 0,
+};
+
+/** The engine's own error code, from an async error's field or the text of a sync one. */
+function engineCode(err: unknown): number | undefined {
+  const e = err as { clickhouseCode?: number; message?: string };
+  if (typeof e?.clickhouseCode === 'number') return e.clickhouseCode;
+  const m = /Code: (\d+)\./.exec(String(e?.message ?? ''));
+  return m ? Number(m[1]) : undefined;
+}
+
+function toStoreError(err: unknown, doing: string): LogStoreError {
+  const code = engineCode(err);
+  const message = String((err as Error)?.message ?? err);
+  if (code === 76 || /Cannot lock file/.test(message)) {
+    return new LogStoreError(
+      'StoreLocked',
+      `${doing}: another process is using this data directory (is 'vigil serve' running?)`,
+      code,
+    );
+  }
+  return new LogStoreError('StoreFailed', `${doing}: ${message.split('\n')[0]}`, code);
+}
+
+/** The embedded store: ClickHouse in this process through chdb, data under `<dataDir>/store`. */
+export class ChdbLogStore implements LogStore {
+  readonly engine = 'chdb';
+  private closed = false;
+
+  private constructor(
+    private readonly session: Session,
+    readonly database: string,
+  ) {}
+
+  static async open(storeDir: string, database = 'vigil'): Promise<ChdbLogStore> {
+    try {
+      fs.mkdirSync(storeDir, { recursive: true });
+      fs.accessSync(storeDir, fs.constants.W_OK);
+    } catch (err) {
+      throw new LogStoreError(
+        'StoreUnwritable',
+        `cannot write the data directory ${path.resolve(storeDir)}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      );
+    }
+    let session: Session;
+    try {
+      session = new Session(storeDir);
+    } catch (err) {
+      throw toStoreError(err, `cannot open the store in ${path.resolve(storeDir)}`);
+    }
+    const store = new ChdbLogStore(session, database);
+    await store.command(`CREATE DATABASE IF NOT EXISTS ${ident(database)}`);
+    return store;
+  }
+
+  async command(sql: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.session.queryAsync(sql, { format: 'Null' });
+    } catch (err) {
+      throw toStoreError(err, 'store command failed');
+    }
+  }
+
+  async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    const text = await this.queryText(sql, 'JSONEachRow');
+    const rows: T[] = [];
+    for (const line of text.split('\n')) if (line) rows.push(JSON.parse(line) as T);
+    return rows;
+  }
+
+  async queryText(sql: string, format: string): Promise<string> {
+    this.assertOpen();
+    try {
+      const result = await this.session.queryAsync(`${sql}\nSETTINGS ${QUERY_SETTINGS}`, { format });
+      return result.text();
+    } catch (err) {
+      throw toStoreError(err, 'query failed');
+    }
+  }
+
+  async insertJsonEachRow(table: string, rows: Buffer, options: InsertOptions = {}): Promise<void> {
+    this.assertOpen();
+    if (rows.length === 0) return;
+    const settings = options.token ? { ...INSERT_SETTINGS, insert_deduplication_token: options.token } : INSERT_SETTINGS;
+    try {
+      await this.session.insert({
+        // chdb takes a plain `db.table` here and checks it is [A-Za-z0-9_] segments itself.
+        table: `${this.database}.${table}`,
+        values: rows,
+        format: 'JSONEachRow',
+        settings,
+      });
+    } catch (err) {
+      const e = toStoreError(err, `insert into ${table} failed`);
+      throw new LogStoreError('InsertRejected', e.message, e.engineCode);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.session.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LogStoreError('StoreFailed', 'the store is closed');
+  }
+}

@@ -1,0 +1,53 @@
+import type { ResolvedTable } from '../../workspace/catalog.js';
+import { clickhouseType } from './types.js';
+
+/** How many recent insert tokens each table remembers; a replayed batch is recognised within this window. */
+export const DEDUPLICATION_WINDOW = 10_000;
+
+/** Quotes an identifier for ClickHouse; table and column names come from the catalog, but stay safe anyway. */
+export function ident(name: string): string {
+  return '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
+}
+
+export function qualified(database: string, table: string): string {
+  return `${ident(database)}.${ident(table)}`;
+}
+
+/**
+ * DDL for one workspace table: MergeTree partitioned by day and ordered by time, so a time-range query reads
+ * only the days and granules it needs; a TTL from the table's retention; and a de-duplication window so that
+ * insert tokens make batch writes idempotent (plain MergeTree ignores tokens without it).
+ */
+export function createTableSql(database: string, table: ResolvedTable): string {
+  const columns = table.columns.map((c) => {
+    let def = `  ${ident(c.name)} ${clickhouseType(c)}`;
+    if (c.name === '_IngestionTime') def += ' DEFAULT now64(7)';
+    if (c.name === 'Type') def += ` DEFAULT '${table.name}'`;
+    return def;
+  });
+  return [
+    `CREATE TABLE IF NOT EXISTS ${qualified(database, table.name)} (`,
+    columns.join(',\n'),
+    ')',
+    'ENGINE = MergeTree',
+    'PARTITION BY toYYYYMMDD(TimeGenerated)',
+    'ORDER BY TimeGenerated',
+    retentionClause(table.retentionDays),
+    `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}, ttl_only_drop_parts = 1`,
+  ].join('\n');
+}
+
+function retentionClause(days: number): string {
+  return `TTL toDateTime(TimeGenerated) + INTERVAL ${Math.trunc(days)} DAY`;
+}
+
+export function alterRetentionSql(database: string, table: ResolvedTable): string {
+  return `ALTER TABLE ${qualified(database, table.name)} MODIFY ${retentionClause(table.retentionDays)}`;
+}
+
+/** Columns a table lacks in the store (a catalog that grew since the table was created). */
+export function addColumnsSql(database: string, table: ResolvedTable, existing: ReadonlySet<string>): string[] {
+  return table.columns
+    .filter((c) => !existing.has(c.name))
+    .map((c) => `ALTER TABLE ${qualified(database, table.name)} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${clickhouseType(c)}`);
+}

@@ -1,0 +1,73 @@
+import type { TableSchema } from '../schema.js';
+
+/** Dynamics 365 (Dataverse) audit records; written by the Dynamics 365 connector. tables.md §6. */
+export const Dynamics365Activity: TableSchema = {
+  name: 'Dynamics365Activity',
+  kind: 'builtin',
+  description: 'Dynamics 365 audit records (Office 365 Management Activity API, RecordType 21 `CRM`).',
+  writtenBy: 'the Dynamics 365 connector (Dynamics365)',
+  // The audit record id.
+  recordKey: ['SourceRecordId'],
+  optionalStandardColumns: ['_ResourceId', '_SubscriptionId'],
+  columns: [
+    {
+      name: 'TimeGenerated',
+      type: 'datetime',
+      from: ['CreationTime'],
+      description: 'When the audited activity happened.',
+    },
+    { name: 'SourceRecordId', type: 'string', from: ['Id'], description: 'Id of the audit record.' },
+    { name: 'Operation', type: 'string', lowCardinality: true },
+    { name: 'OrganizationId', type: 'string', description: 'Microsoft 365 tenant GUID.' },
+    { name: 'ResultStatus', type: 'string', lowCardinality: true },
+    { name: 'UserId', type: 'string' },
+    { name: 'UserKey', type: 'string' },
+    { name: 'ClientIP', type: 'string' },
+    {
+      name: 'OfficeWorkload',
+      type: 'string',
+      from: ['Workload'],
+      lowCardinality: true,
+      description: '`CRM`.',
+    },
+    {
+      name: 'RecordType',
+      type: 'string',
+      convert: 'o365RecordTypeName',
+      lowCardinality: true,
+      description: 'Audit record type as its name (`CRM`).',
+    },
+    {
+      name: 'UserType',
+      type: 'string',
+      convert: 'o365UserTypeName',
+      lowCardinality: true,
+      description: 'Kind of user as its name.',
+    },
+    { name: 'OriginalObjectId', type: 'string', from: ['ObjectId'] },
+    { name: 'CrmOrganizationUniqueName', type: 'string' },
+    { name: 'InstanceUrl', type: 'string' },
+    { name: 'ItemUrl', type: 'string' },
+    { name: 'ItemType', type: 'string', lowCardinality: true },
+    {
+      name: 'Message',
+      type: 'string',
+      lowCardinality: true,
+      description: 'SDK message called (`Create`, `Retrieve`, `RetrieveMultiple`, `ExportToExcel` ...).',
+    },
+    { name: 'EntityId', type: 'string' },
+    { name: 'EntityName', type: 'string', lowCardinality: true, description: 'Entity type, e.g. `contact`.' },
+    { name: 'Fields', type: 'dynamic', description: '`[{Name, Value}]` of created or updated values.' },
+    { name: 'Query', type: 'string', description: 'FetchXML filter.' },
+    {
+      name: 'QueryResults',
+      type: 'dynamic',
+      description: 'Records returned by Retrieve / RetrieveMultiple.',
+    },
+    { name: 'ServiceName', type: 'string', lowCardinality: true },
+    { name: 'SystemUserId', type: 'string' },
+    { name: 'UserAgent', type: 'string' },
+    { name: 'CorrelationId', type: 'string' },
+    { name: 'SourceSystem', type: 'string', constant: 'Azure' },
+  ],
+};
