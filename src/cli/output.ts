@@ -14,7 +14,14 @@ export class CliError extends Error {
 /** Domain errors carry a message written for people; anything else is a bug and says so. */
 function messageOf(err: unknown): string {
   if (err instanceof Error) {
-    const named = ['CliError', 'WorkspaceError', 'LogStoreError', 'IngestError', 'TokenError', 'CheckpointConflictError'];
+    const named = [
+      'CliError',
+      'WorkspaceError',
+      'LogStoreError',
+      'IngestError',
+      'TokenError',
+      'CheckpointConflictError',
+    ];
     if (named.includes(err.name)) return err.message;
     return `unexpected error: ${err.message} (run with VIGIL_DEBUG=1 for details)`;
   }

@@ -82,7 +82,9 @@ export function callServer<T>(
         res.on('error', reject);
       },
     );
-    req.on('error', (err) => reject(new CliError(`cannot reach the server at ${server.url}: ${err.message}`)));
+    req.on('error', (err) =>
+      reject(new CliError(`cannot reach the server at ${server.url}: ${err.message}`)),
+    );
     if (body === undefined) req.end();
     else if (typeof body === 'string') req.end(body);
     else body.pipe(req);

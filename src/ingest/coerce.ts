@@ -17,14 +17,16 @@ export class CoercionError extends Error {
 
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
+const GUID_TEXT = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+/** Bare or in a matching pair of braces (an unbalanced brace is refused, as .NET's Guid.Parse does). */
+const GUID = new RegExp(`^(?:\\{(${GUID_TEXT})\\}|(${GUID_TEXT}))$`);
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const INT64_MIN = -9223372036854775808n;
 const INT64_MAX = 9223372036854775807n;
 
 function describe(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -90,7 +92,7 @@ export function coerce(type: KqlType, value: unknown): unknown {
     case 'guid':
       if (typeof value === 'string') {
         const m = GUID.exec(value.trim());
-        if (m) return m[1]!.toLowerCase();
+        if (m) return (m[1] ?? m[2])!.toLowerCase();
       }
       return fail(type, value);
     case 'dynamic':
@@ -127,40 +129,68 @@ function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
 
+const RFC1123 =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+)?(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(GMT|UTC|UT|Z|[+-]\d{4})$/i;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
 /**
  * Parses a timestamp and returns it as `YYYY-MM-DD HH:MM:SS.fffffff` in UTC (Kusto's 100-ns precision;
  * digits beyond the 7th are truncated, as Kusto does). A timestamp without a zone is UTC. Also accepts the
- * RFC 1123 form (`Tue, 01 Jul 2025 10:00:00 GMT`). Returns undefined for anything else.
+ * RFC 1123 form (`Tue, 01 Jul 2025 10:00:00 GMT`; the day name is not checked against the date). Returns
+ * undefined for anything else, including dates the calendar does not have (`2024-02-30`, `31 Feb`).
  */
 export function normalizeDatetime(text: string): string | undefined {
   const s = text.trim();
-  const m = ISO.exec(s);
-  if (m) {
-    const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone] = m;
-    const year = Number(y);
-    const month = Number(mo);
-    const day = Number(d);
-    const hour = Number(h);
-    const minute = Number(mi);
-    const second = Number(sec);
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
-    let ms = Date.UTC(year, month - 1, day, hour, minute, second);
-    const check = new Date(ms);
-    if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return undefined;
-    if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
-      const sign = zone[0] === '-' ? -1 : 1;
-      const digits = zone.slice(1).replace(':', '');
-      const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
-      ms -= sign * offsetMinutes * 60_000;
-    }
-    return formatUtc(ms, frac.slice(0, 7).padEnd(7, '0'));
+  const iso = ISO.exec(s);
+  if (iso) {
+    const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone] = iso;
+    return utcText(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec), frac, zone);
   }
-  // RFC 1123 / RFC 2822 with an explicit zone; Date.parse is only trusted when a zone is present.
-  if (/[A-Za-z]{3},? .*(GMT|UTC|[+-]\d{4})$/.test(s)) {
-    const ms = Date.parse(s);
-    if (!Number.isNaN(ms)) return formatUtc(ms, '0000000');
+  // Parsed here rather than by Date.parse, which rolls `31 Feb` over into March and reads almost any text
+  // that ends with a zone (`yesterday, 5 GMT`).
+  const rfc = RFC1123.exec(s);
+  if (rfc) {
+    const [, d, mon, y, h, mi, sec = '0', frac = '', zone] = rfc;
+    const month = MONTHS.indexOf(mon!.toLowerCase()) + 1;
+    return utcText(Number(y), month, Number(d), Number(h), Number(mi), Number(sec), frac, zone);
   }
   return undefined;
+}
+
+function utcText(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  frac: string,
+  zone: string | undefined,
+): string | undefined {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
+    return undefined;
+  }
+  // Not Date.UTC: it reads the years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return undefined;
+  }
+  const offsetMinutes = zoneOffsetMinutes(zone);
+  if (offsetMinutes === undefined) return undefined;
+  return formatUtc(date.getTime() - offsetMinutes * 60_000, frac.slice(0, 7).padEnd(7, '0'));
+}
+
+/** Minutes east of UTC of a zone designator (`Z`, `UTC`, `GMT`, `+02:00`, `-0530`, `+02`); undefined when impossible. */
+function zoneOffsetMinutes(zone: string | undefined): number | undefined {
+  if (zone === undefined || /^(?:Z|UTC|UT|GMT)$/i.test(zone)) return 0;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4) || '0');
+  if (hours > 23 || minutes > 59) return undefined;
+  return sign * (hours * 60 + minutes);
 }
 
 function formatUtc(ms: number, fraction7: string): string | undefined {
@@ -185,7 +215,8 @@ export function parseTimespanTicks(text: string): string | undefined {
   const m = TIMESPAN.exec(text.trim());
   if (!m) return undefined;
   const [, neg, days = '0', h, mi, s, frac = ''] = m;
-  if (Number(mi) > 59 || Number(s) > 59) return undefined;
+  // With or without days, the hours field is 0-23 (as .NET's TimeSpan.Parse requires).
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   const seconds = BigInt(days) * 86400n + BigInt(h!) * 3600n + BigInt(mi!) * 60n + BigInt(s!);
   const ticks = seconds * 10_000_000n + BigInt(frac.padEnd(7, '0'));
   return (neg ? -ticks : ticks).toString();

@@ -57,7 +57,12 @@ const O365_USER_TYPES: Readonly<Record<number, string>> = {
 /** A number, or a string of digits, looked up in `names`; names and unknown values pass through. */
 function enumName(names: Readonly<Record<number, string>>) {
   return (value: unknown): unknown => {
-    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+    const n =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\d+$/.test(value)
+          ? Number(value)
+          : NaN;
     return Number.isNaN(n) ? value : (names[n] ?? value);
   };
 }

@@ -1,3 +1,5 @@
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 /** One line of an NDJSON input, with where it sits in the whole source. */
 export interface Line {
   /** 1-based line number in the whole source. */
@@ -29,6 +31,8 @@ export async function* readLines(
   let offset = startOffset;
   let lineNumber = startLine;
   let first = startOffset === 0;
+  /** The input's first bytes while they may still be a byte-order mark split between chunks. */
+  let lead: Buffer | undefined;
 
   const finish = (tail: Buffer, breakBytes: number): Line => {
     let bytes: Buffer | undefined;
@@ -53,12 +57,19 @@ export async function* readLines(
   };
 
   for await (const piece of input) {
-    let chunk = typeof piece === 'string' ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
-    if (first && chunk.length > 0) {
+    let chunk =
+      typeof piece === 'string' ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+    if (first) {
+      if (lead) chunk = Buffer.concat([lead, chunk]);
+      lead = undefined;
+      if (chunk.length < BOM.length && BOM.subarray(0, chunk.length).equals(chunk)) {
+        lead = chunk;
+        continue;
+      }
       first = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        chunk = chunk.subarray(3);
-        offset += 3;
+      if (chunk[0] === BOM[0] && chunk[1] === BOM[1] && chunk[2] === BOM[2]) {
+        chunk = chunk.subarray(BOM.length);
+        offset += BOM.length;
       }
     }
     let start = 0;
@@ -79,6 +90,11 @@ export async function* readLines(
       if (!tooLong) pending.push(rest);
       pendingBytes += rest.length;
     }
+  }
+  // An input that ended inside what began like a byte-order mark: those bytes are its only line.
+  if (lead && lead.length > 0) {
+    pending.push(lead);
+    pendingBytes += lead.length;
   }
   if (pendingBytes > 0 || tooLong) yield finish(Buffer.alloc(0), 0);
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
+import { ident, qualified } from '../storage/clickhouse/ddl.js';
 import type { ResolvedTable } from '../workspace/catalog.js';
 import type { Workspace } from '../workspace/workspace.js';
-import { ident, qualified } from '../storage/clickhouse/ddl.js';
 import { datetimeFromMillis } from './coerce.js';
 import { IngestError } from './errors.js';
 import { KeyHashSet } from './key-index.js';
@@ -76,20 +76,23 @@ export class IngestService {
   private async loadKeyIndex(table: ResolvedTable): Promise<KeyHashSet> {
     const keyColumns = table.schema.recordKey;
     const store = this.workspace.store;
-    const count = await store.query<{ n: string }>(`SELECT count() AS n FROM ${qualified(store.database, table.name)}`);
+    const count = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${qualified(store.database, table.name)}`,
+    );
     const index = new KeyHashSet(Number(count[0]?.n ?? 0));
     if (keyColumns.length === 0) return index;
     // The same text the mapper builds: values as stored, joined by U+001F, nulls as ''.
     const expr = keyColumns.map((k) => `ifNull(toString(${ident(k)}), '')`).join(", '\\x1F', ");
+    // TabSeparated, not TabSeparatedRaw: a key holding a line break must not be read back as two keys.
     const text = await store.queryText(
       `SELECT concat(${expr}) FROM ${qualified(store.database, table.name)}`,
-      'TabSeparatedRaw',
+      'TabSeparated',
     );
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      index.add(text.slice(start, nl));
+      index.add(unescapeTabSeparated(text.slice(start, nl)));
       start = nl + 1;
     }
     return index;
@@ -142,7 +145,12 @@ export class IngestService {
       totals.duplicates += batch.duplicates;
       totals.quarantined += batch.bad.length;
       if (request.checkpoint) {
-        position = { offset: batch.endOffset, line: batch.nextLine, runId: position.runId, totals: { ...totals } };
+        position = {
+          offset: batch.endOffset,
+          line: batch.nextLine,
+          runId: position.runId,
+          totals: { ...totals },
+        };
         version = (await ws.checkpoints.save(checkpointId, position, version)).version;
       }
       summary.rowsWritten += batch.written;
@@ -150,14 +158,17 @@ export class IngestService {
       summary.quarantined += batch.bad.length;
       summary.linesRead += batch.lines;
       summary.endOffset = batch.endOffset;
-      for (const b of batch.bad) if (summary.badLines.length < MAX_REPORTED_BAD_LINES) summary.badLines.push(b);
+      for (const b of batch.bad)
+        if (summary.badLines.length < MAX_REPORTED_BAD_LINES) summary.badLines.push(b);
     };
 
     // One batch is prepared (parse, map, validate, de-duplicate: CPU in this thread) while the previous one
     // is being written (in the engine's threads); at most two batches are in memory: that is the back-pressure.
     let inflight: Promise<void> | undefined;
     try {
-      for await (const lines of batches(readLines(request.input, startOffset, position.line, MAX_RECORD_BYTES))) {
+      for await (const lines of batches(
+        readLines(request.input, startOffset, position.line, MAX_RECORD_BYTES),
+      )) {
         request.signal?.throwIfAborted();
         const prepared = this.prepare(table, mapper, keys, lines, request.source, position.runId);
         if (inflight) await inflight;
@@ -206,7 +217,6 @@ export class IngestService {
           Reason: reason,
           Details: details,
           RawRecord: raw,
-          _ItemId: crypto.randomUUID(),
           _TimeReceived: receivedAt,
           _IsBillable: false,
           _BilledSize: line.length,
@@ -217,7 +227,11 @@ export class IngestService {
     for (const line of lines) {
       if (!line.bytes) {
         lineCount++;
-        quarantine(line, 'RecordTooLarge', `the record is ${line.length} bytes; the limit is ${MAX_RECORD_BYTES} (its first 64 KiB are kept)`);
+        quarantine(
+          line,
+          'RecordTooLarge',
+          `the record is ${line.length} bytes; the limit is ${MAX_RECORD_BYTES} (its first 64 KiB are kept)`,
+        );
         continue;
       }
       if (isBlank(line.bytes)) continue;
@@ -245,10 +259,9 @@ export class IngestService {
         continue;
       }
       const row = mapped.row;
+      // `_ItemId` and `_IsBillable` are filled by the store (column defaults).
       row.TenantId = workspaceId;
-      row._ItemId = crypto.randomUUID();
       row._TimeReceived = receivedAt;
-      row._IsBillable = true;
       row._BilledSize = line.length;
       rowParts.push(JSON.stringify(row));
       written++;
@@ -266,6 +279,23 @@ export class IngestService {
       nextLine: last.number + 1,
     };
   }
+}
+
+const TAB_SEPARATED_ESCAPES: Readonly<Record<string, string>> = {
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  '0': '\0',
+  "'": "'",
+  '\\': '\\',
+};
+
+/** One value as the engine's TabSeparated output escapes it (`\n`, `\t`, `\\` ...), unescaped. */
+function unescapeTabSeparated(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\(.)/gs, (_, c: string) => TAB_SEPARATED_ESCAPES[c] ?? c);
 }
 
 function isBlank(bytes: Buffer): boolean {
@@ -291,4 +321,3 @@ async function* batches(lines: AsyncIterable<Line>): AsyncGenerator<Line[]> {
   }
   if (batch.length > 0) yield batch;
 }
-

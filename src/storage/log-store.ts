@@ -24,6 +24,11 @@ export interface LogStore {
   queryText(sql: string, format: string): Promise<string>;
   /** Inserts NDJSON rows (one JSON object a line) whose keys are column names, as one insert. */
   insertJsonEachRow(table: string, rows: Buffer, options?: InsertOptions): Promise<void>;
+  /**
+   * Streams NDJSON rows into a table in chunks, one insert each, with no token: not idempotent. For bulk
+   * loads (benchmarks, fixtures), never for data whose delivery must be exactly once.
+   */
+  bulkLoadJsonEachRow(table: string, rows: AsyncIterable<Buffer | string>): Promise<void>;
   close(): Promise<void>;
 }
 

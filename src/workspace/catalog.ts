@@ -1,7 +1,7 @@
-import { builtinTables } from './tables/index.js';
+import { WorkspaceError } from './errors.js';
 import { type ColumnSchema, DEFAULT_RETENTION_DAYS, isKqlType, type TableSchema } from './schema.js';
 import { STANDARD_COLUMN_NAMES, standardColumns } from './standard-columns.js';
-import { WorkspaceError } from './errors.js';
+import { builtinTables } from './tables/index.js';
 
 /** A table with its standard columns resolved: what DDL, mapping and the binder work from. */
 export interface ResolvedTable {
@@ -54,7 +54,10 @@ export function validateCustomTable(input: unknown): TableSchema {
   const allowed = new Set(['name', 'description', 'columns', 'retentionDays', 'recordKey']);
   for (const key of Object.keys(def)) {
     if (!allowed.has(key)) {
-      throw new WorkspaceError('InvalidTableDefinition', `Unknown property '${key}' in the table definition.`);
+      throw new WorkspaceError(
+        'InvalidTableDefinition',
+        `Unknown property '${key}' in the table definition.`,
+      );
     }
   }
   const name = def.name;
@@ -85,20 +88,33 @@ export function validateCustomTable(input: unknown): TableSchema {
       throw new WorkspaceError('InvalidColumn', `Column '${colName}' appears twice in '${name}'.`);
     }
     if (STANDARD_COLUMN_NAMES.has(colName) && colName !== 'TimeGenerated') {
-      throw new WorkspaceError('InvalidColumn', `'${colName}' is a standard column and is added by the workspace.`);
+      throw new WorkspaceError(
+        'InvalidColumn',
+        `'${colName}' is a standard column and is added by the workspace.`,
+      );
     }
     if (colName === 'TimeGenerated' && col.type !== 'datetime') {
       throw new WorkspaceError('InvalidColumn', `TimeGenerated must be of type datetime.`);
     }
     names.add(colName.toLowerCase());
-    columns.push({ name: colName, type: col.type, description: typeof col.description === 'string' ? col.description : undefined });
+    columns.push({
+      name: colName,
+      type: col.type,
+      description: typeof col.description === 'string' ? col.description : undefined,
+    });
   }
   const recordKey = def.recordKey ?? [];
-  if (!Array.isArray(recordKey) || recordKey.some((k) => typeof k !== 'string' || !names.has(k.toLowerCase()))) {
+  if (
+    !Array.isArray(recordKey) ||
+    recordKey.some((k) => typeof k !== 'string' || !names.has(k.toLowerCase()))
+  ) {
     throw new WorkspaceError('InvalidTableDefinition', `'recordKey' must list columns of '${name}'.`);
   }
   const retention = def.retentionDays;
-  if (retention !== undefined && (!Number.isInteger(retention) || (retention as number) < 1 || (retention as number) > 4383)) {
+  if (
+    retention !== undefined &&
+    (!Number.isInteger(retention) || (retention as number) < 1 || (retention as number) > 4383)
+  ) {
     throw new WorkspaceError('InvalidTableDefinition', `'retentionDays' must be an integer from 1 to 4383.`);
   }
   return {
@@ -118,7 +134,10 @@ export function validateCustomTable(input: unknown): TableSchema {
 export class TableCatalog {
   private readonly tables = new Map<string, ResolvedTable>();
 
-  constructor(custom: readonly TableSchema[] = [], retentionOverrides: ReadonlyMap<string, number> = new Map()) {
+  constructor(
+    custom: readonly TableSchema[] = [],
+    retentionOverrides: ReadonlyMap<string, number> = new Map(),
+  ) {
     for (const schema of [...builtinTables, ...custom]) {
       this.tables.set(schema.name, resolveTable(schema, retentionOverrides.get(schema.name)));
     }
@@ -134,7 +153,8 @@ export class TableCatalog {
       const near = [...this.tables.keys()].find((t) => t.toLowerCase() === name.toLowerCase());
       throw new WorkspaceError(
         'UnknownTable',
-        `Unknown table '${name}'.` + (near ? ` Did you mean '${near}'?` : ` Run 'vigil tables' to list them.`),
+        `Unknown table '${name}'.` +
+          (near ? ` Did you mean '${near}'?` : ` Run 'vigil tables' to list them.`),
       );
     }
     return table;

@@ -50,7 +50,9 @@ export class Workspace {
   /** Opens only the control plane: for commands that must work beside a running server (tokens). */
   static async openControl(dataDir: string): Promise<{ db: ControlDb; workspaceId: string }> {
     const db = await openControlDb(dataPaths(dataDir).controlDb);
-    const workspaceId = await new SettingsRepository(db).getOrCreate('workspace_id', () => crypto.randomUUID());
+    const workspaceId = await new SettingsRepository(db).getOrCreate('workspace_id', () =>
+      crypto.randomUUID(),
+    );
     return { db, workspaceId };
   }
 
@@ -87,9 +89,9 @@ export class Workspace {
     );
     const columnsByTable = new Map<string, Set<string>>();
     for (const row of existing) {
-      let set = columnsByTable.get(row.table);
-      if (!set) columnsByTable.set(row.table, (set = new Set()));
+      const set = columnsByTable.get(row.table) ?? new Set<string>();
       set.add(row.name);
+      columnsByTable.set(row.table, set);
     }
     for (const table of this.catalog.list()) {
       const have = columnsByTable.get(table.name);

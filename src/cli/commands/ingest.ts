@@ -18,11 +18,16 @@ interface IngestOptions {
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
-    .description('ingest an NDJSON file (one JSON record a line) into a table; re-running resumes where it stopped')
+    .description(
+      'ingest an NDJSON file (one JSON record a line) into a table; re-running resumes where it stopped',
+    )
     .argument('<file>', 'NDJSON file')
     .requiredOption('-t, --table <table>', 'destination table')
     .option('-d, --data-dir <dir>', 'data directory', defaultDataDir())
-    .option('--restart', 'forget the checkpoint and read the file from the start (stored records stay de-duplicated)')
+    .option(
+      '--restart',
+      'forget the checkpoint and read the file from the start (stored records stay de-duplicated)',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, options: IngestOptions) => {
       const filePath = path.resolve(file);
@@ -48,7 +53,9 @@ function checkReadable(filePath: string): void {
     fs.accessSync(filePath, fs.constants.R_OK);
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError(`cannot read ${filePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CliError(
+      `cannot read ${filePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -101,7 +108,11 @@ async function viaServer(
     'application/x-ndjson',
   );
   if (res.status !== 200) throw new CliError(envelopeMessage(res.body, res.status));
-  const after = await callServer<StreamPosition>(server, 'GET', `/api/ingest/${table}/position?source=${src}`);
+  const after = await callServer<StreamPosition>(
+    server,
+    'GET',
+    `/api/ingest/${table}/position?source=${src}`,
+  );
   return { summary: res.body, position: after.body };
 }
 
@@ -133,7 +144,9 @@ function print(summary: IngestSummary, position: StreamPosition, json: boolean):
   }
   for (const bad of summary.badLines) lines.push(`  line ${bad.line}: ${bad.reason}: ${bad.details}`);
   if (summary.quarantined > summary.badLines.length) {
-    lines.push(`  ... and ${formatCount(summary.quarantined - summary.badLines.length)} more (see the IngestionQuarantine table)`);
+    lines.push(
+      `  ... and ${formatCount(summary.quarantined - summary.badLines.length)} more (see the IngestionQuarantine table)`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

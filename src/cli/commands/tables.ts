@@ -30,10 +30,17 @@ export function registerTables(program: Command): void {
         process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
         return;
       }
-      const rows = stats.map((s) => [s.name, s.kind, formatCount(s.rows), formatBytes(s.bytesOnDisk), `${s.retentionDays} d`]);
+      const rows = stats.map((s) => [
+        s.name,
+        s.kind,
+        formatCount(s.rows),
+        formatBytes(s.bytesOnDisk),
+        `${s.retentionDays} d`,
+      ]);
       const header = ['TABLE', 'KIND', 'ROWS', 'SIZE', 'RETENTION'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-      const fmt = (r: string[]) => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+      const fmt = (r: string[]) =>
+        r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
       process.stdout.write(`${[fmt(header), ...rows.map(fmt)].join('\n')}\n`);
     });
 }

@@ -100,7 +100,9 @@ export class ChdbLogStore implements LogStore {
   async insertJsonEachRow(table: string, rows: Buffer, options: InsertOptions = {}): Promise<void> {
     this.assertOpen();
     if (rows.length === 0) return;
-    const settings = options.token ? { ...INSERT_SETTINGS, insert_deduplication_token: options.token } : INSERT_SETTINGS;
+    const settings = options.token
+      ? { ...INSERT_SETTINGS, insert_deduplication_token: options.token }
+      : INSERT_SETTINGS;
     try {
       await this.session.insert({
         // chdb takes a plain `db.table` here and checks it is [A-Za-z0-9_] segments itself.
@@ -111,6 +113,21 @@ export class ChdbLogStore implements LogStore {
       });
     } catch (err) {
       const e = toStoreError(err, `insert into ${table} failed`);
+      throw new LogStoreError('InsertRejected', e.message, e.engineCode);
+    }
+  }
+
+  async bulkLoadJsonEachRow(table: string, rows: AsyncIterable<Buffer | string>): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.session.insert({
+        table: `${this.database}.${table}`,
+        values: rows,
+        format: 'JSONEachRow',
+        settings: { async_insert: 0, input_format_skip_unknown_fields: 0 },
+      });
+    } catch (err) {
+      const e = toStoreError(err, `bulk load into ${table} failed`);
       throw new LogStoreError('InsertRejected', e.message, e.engineCode);
     }
   }

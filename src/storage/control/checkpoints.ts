@@ -23,7 +23,11 @@ export class CheckpointRepository {
   constructor(private readonly db: ControlDb) {}
 
   async get<P>(sourceId: string): Promise<Checkpoint<P> | undefined> {
-    const row = await this.db.selectFrom('checkpoints').selectAll().where('source_id', '=', sourceId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .where('source_id', '=', sourceId)
+      .executeTakeFirst();
     if (!row) return undefined;
     return {
       sourceId,
