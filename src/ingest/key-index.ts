@@ -1,8 +1,8 @@
 /**
  * The set of record keys a table already holds, used to store each source record once.
  *
- * Keys are kept as 64-bit hashes in an open-addressing table (16 bytes a slot, at most half full), so
- * a million keys cost about 32 MiB instead of the ~100 MiB a `Set<string>` of GUIDs would. Two different
+ * Keys are kept as 64-bit hashes in an open-addressing table (8 bytes a slot, at most half full), so
+ * a million keys cost 16 to 32 MiB instead of the ~100 MiB a `Set<string>` of GUIDs would. Two different
  * keys share a hash with probability ~n²/2⁶⁵ (3·10⁻⁸ for a million keys).
  */
 export class KeyHashSet {

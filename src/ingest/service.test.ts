@@ -6,7 +6,11 @@ import { sqlString } from '../storage/log-store.js';
 import { Workspace } from '../workspace/workspace.js';
 import { datetimeFromMillis } from './coerce.js';
 import { IngestError } from './errors.js';
-import { BATCH_ROWS, IngestService, MAX_RECORD_BYTES } from './service.js';
+import { IngestService, MAX_RECORD_BYTES } from './service.js';
+
+/** Small batches, so that a few thousand lines cross several batch boundaries. */
+const BATCH_ROWS = 1000;
+
 import type { IngestSummary } from './types.js';
 
 // chdb allows one data directory per process: one workspace for the whole file.
@@ -17,7 +21,7 @@ let service: IngestService;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-test-'));
   ws = await Workspace.open(dir);
-  service = new IngestService(ws);
+  service = new IngestService(ws, { batchRows: BATCH_ROWS });
 });
 
 afterAll(async () => {
@@ -127,7 +131,7 @@ describe('IngestService: de-duplication by record key', () => {
   });
 
   it('recognises stored records after a restart (key index loaded from the store)', async () => {
-    const fresh = new IngestService(ws);
+    const fresh = new IngestService(ws, { batchRows: BATCH_ROWS });
     const summary = await ingest('OfficeActivity', 'test:dups', text, { via: fresh });
     expect(summary.rowsWritten).toBe(0);
     expect(summary.duplicates).toBe(2750);
@@ -158,7 +162,7 @@ describe('IngestService: de-duplication by record key', () => {
     const first = await ingest('McasShadowItReporting', 'test:mcas', ndjson(records));
     expect([first.rowsWritten, first.duplicates]).toEqual([3, 0]);
     const again = await ingest('McasShadowItReporting', 'test:mcas', ndjson(records), {
-      via: new IngestService(ws),
+      via: new IngestService(ws, { batchRows: BATCH_ROWS }),
     });
     expect([again.rowsWritten, again.duplicates]).toEqual([0, 3]);
     expect(await scalar('SELECT count() AS v FROM vigil.McasShadowItReporting')).toBe(3);
@@ -176,7 +180,9 @@ describe('IngestService: de-duplication by record key', () => {
     ];
     const first = await ingest('OfficeActivity', 'test:nl', ndjson(records));
     expect([first.rowsWritten, first.duplicates]).toEqual([6, 0]);
-    const again = await ingest('OfficeActivity', 'test:nl', ndjson(records), { via: new IngestService(ws) });
+    const again = await ingest('OfficeActivity', 'test:nl', ndjson(records), {
+      via: new IngestService(ws, { batchRows: BATCH_ROWS }),
+    });
     expect([again.rowsWritten, again.duplicates]).toEqual([0, 6]);
     expect(await officeCount('nl-')).toBe(6);
   });
@@ -501,7 +507,7 @@ describe('IngestService: idempotent batch writes', () => {
 
   it('does not store a batch twice when a crash came between its insert and its checkpoint', async () => {
     const source = 'file:/data/crash.ndjson';
-    // Two batches: 2,000 lines and 500.
+    // Three batches: 1,000, 1,000 and 500 lines.
     const text = testRows('crash-', 2500);
     const realSave = ws.checkpoints.save.bind(ws.checkpoints);
     let saves = 0;
@@ -565,6 +571,6 @@ describe('IngestService: idempotent batch writes', () => {
     expect(await officeCount('crash-o-')).toBe(2100);
     expect(await officeUnique('crash-o-')).toBe(2100);
     expect(resumed.rowsWritten + resumed.duplicates).toBe(2100);
-    expect(resumed.rowsWritten).toBe(100);
+    expect(resumed.rowsWritten).toBe(2100 - BATCH_ROWS);
   });
 });

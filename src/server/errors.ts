@@ -71,6 +71,8 @@ const WORKSPACE_STATUS: Record<WorkspaceError['code'], [number, string]> = {
   InvalidTableName: [400, 'InvalidTableName'],
   InvalidTableDefinition: [400, 'InvalidTableDefinition'],
   InvalidColumn: [400, 'InvalidColumn'],
+  // The server's own data directory: not the caller's doing.
+  DataDirectoryUnwritable: [500, 'InternalServerError'],
 };
 
 const TOKEN_STATUS: Record<TokenError['code'], number> = {

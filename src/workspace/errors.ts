@@ -4,7 +4,8 @@ export type WorkspaceErrorCode =
   | 'TableExists'
   | 'InvalidTableName'
   | 'InvalidTableDefinition'
-  | 'InvalidColumn';
+  | 'InvalidColumn'
+  | 'DataDirectoryUnwritable';
 
 export class WorkspaceError extends Error {
   constructor(

@@ -42,7 +42,7 @@ export function standardColumns(table: TableSchema): ColumnSchema[] {
       type: 'real',
       system: true,
       hidden: true,
-      description: 'Size of the row in bytes (its JSON form).',
+      description: 'Size in bytes of the record as received.',
     },
   );
   return columns;

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ChdbLogStore } from '../storage/clickhouse/chdb-store.js';
 import { addColumnsSql, alterRetentionSql, createTableSql } from '../storage/clickhouse/ddl.js';
@@ -10,6 +11,7 @@ import { TokenRepository } from '../storage/control/tokens.js';
 import type { LogStore } from '../storage/log-store.js';
 import { sqlString } from '../storage/log-store.js';
 import { type ResolvedTable, TableCatalog, validateCustomTable } from './catalog.js';
+import { WorkspaceError } from './errors.js';
 
 /** Where things live in a data directory. */
 export function dataPaths(dataDir: string) {
@@ -49,7 +51,17 @@ export class Workspace {
 
   /** Opens only the control plane: for commands that must work beside a running server (tokens). */
   static async openControl(dataDir: string): Promise<{ db: ControlDb; workspaceId: string }> {
-    const db = await openControlDb(dataPaths(dataDir).controlDb);
+    const paths = dataPaths(dataDir);
+    try {
+      fs.mkdirSync(paths.root, { recursive: true });
+      fs.accessSync(paths.root, fs.constants.W_OK);
+    } catch (err) {
+      throw new WorkspaceError(
+        'DataDirectoryUnwritable',
+        `cannot write the data directory ${paths.root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+    const db = await openControlDb(paths.controlDb);
     const workspaceId = await new SettingsRepository(db).getOrCreate('workspace_id', () =>
       crypto.randomUUID(),
     );

@@ -30,7 +30,9 @@ function engineCode(err: unknown): number | undefined {
 function toStoreError(err: unknown, doing: string): LogStoreError {
   const code = engineCode(err);
   const message = String((err as Error)?.message ?? err);
-  if (code === 76 || /Cannot lock file/.test(message)) {
+  // chdb reports a directory locked by another process as code 76, or, at open, only as a failed connection.
+  const code_ = (err as { code?: string })?.code;
+  if (code === 76 || /Cannot lock file/.test(message) || code_ === 'CHDB_CONNECTION') {
     return new LogStoreError(
       'StoreLocked',
       `${doing}: another process is using this data directory (is 'vigil serve' running?)`,

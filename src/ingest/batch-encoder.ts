@@ -1,0 +1,143 @@
+import { resolveTable } from '../workspace/catalog.js';
+import type { TableSchema } from '../workspace/schema.js';
+import { RecordRejection, RowMapper } from './mapping.js';
+import type { BadLine } from './types.js';
+
+/** Longest record accepted (Log Analytics' own limit is 1 MB a record); longer ones are quarantined. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
+/** A line as the encoder needs it; plain data, so it can be posted to a worker thread. */
+export interface RawLine {
+  readonly number: number;
+  /** Undefined when the line was longer than MAX_RECORD_BYTES (then `head` holds its start). */
+  readonly bytes: Uint8Array | undefined;
+  readonly head?: Uint8Array;
+  readonly length: number;
+}
+
+export interface EncodeRequest {
+  readonly schema: TableSchema;
+  readonly retentionDays: number;
+  readonly lines: readonly RawLine[];
+  readonly receivedAt: string;
+  readonly workspaceId: string;
+  readonly source: string;
+}
+
+/**
+ * A batch turned into store rows, before de-duplication against what is stored (which needs the key index,
+ * owned by the service). `rows` holds one JSON row a line; `rowEnds[i]` is the byte offset just after row i's
+ * line break, so rows can be dropped without re-encoding the others.
+ */
+export interface EncodedBatch {
+  readonly rows: Uint8Array;
+  readonly rowEnds: Uint32Array;
+  readonly keys: readonly string[];
+  readonly quarantine: Uint8Array;
+  readonly bad: BadLine[];
+  /** Non-blank lines seen. */
+  readonly lines: number;
+}
+
+const textDecoder = new TextDecoder('utf-8');
+const mappers = new Map<string, { schema: TableSchema; mapper: RowMapper }>();
+
+function mapperFor(schema: TableSchema, retentionDays: number): RowMapper {
+  const cached = mappers.get(schema.name);
+  // Schemas posted to a worker are copies: compare by content only when the object differs.
+  if (cached && (cached.schema === schema || JSON.stringify(cached.schema) === JSON.stringify(schema))) {
+    return cached.mapper;
+  }
+  const mapper = new RowMapper(resolveTable(schema, retentionDays));
+  mappers.set(schema.name, { schema, mapper });
+  return mapper;
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 32 && b !== 9 && b !== 13) return false;
+  }
+  return true;
+}
+
+/** Parses, maps, validates and serialises one batch; bad records become quarantine rows. Pure CPU work. */
+export function encodeBatch(request: EncodeRequest): EncodedBatch {
+  const { schema, receivedAt, workspaceId, source } = request;
+  const mapper = mapperFor(schema, request.retentionDays);
+  const rowTexts: string[] = [];
+  const keys: string[] = [];
+  const quarantineTexts: string[] = [];
+  const bad: BadLine[] = [];
+  let lines = 0;
+
+  const quarantine = (line: RawLine, reason: string, details: string) => {
+    const raw = line.bytes ? textDecoder.decode(line.bytes) : line.head ? textDecoder.decode(line.head) : '';
+    bad.push({ line: line.number, reason, details });
+    quarantineTexts.push(
+      JSON.stringify({
+        TimeGenerated: receivedAt,
+        TenantId: workspaceId,
+        SourceSystem: 'Vigil',
+        TargetTable: schema.name,
+        Source: source,
+        SourcePosition: `line ${line.number}`,
+        Reason: reason,
+        Details: details,
+        RawRecord: raw,
+        _TimeReceived: receivedAt,
+        _IsBillable: false,
+        _BilledSize: line.length,
+      }),
+    );
+  };
+
+  for (const line of request.lines) {
+    if (!line.bytes) {
+      lines++;
+      quarantine(
+        line,
+        'RecordTooLarge',
+        `the record is ${line.length} bytes; the limit is ${MAX_RECORD_BYTES} (its first 64 KiB are kept)`,
+      );
+      continue;
+    }
+    if (isBlank(line.bytes)) continue;
+    lines++;
+    let record: unknown;
+    try {
+      record = JSON.parse(textDecoder.decode(line.bytes));
+    } catch (err) {
+      quarantine(line, 'MalformedJson', (err as Error).message);
+      continue;
+    }
+    let mapped: ReturnType<RowMapper['map']>;
+    try {
+      mapped = mapper.map(record, receivedAt);
+    } catch (err) {
+      if (err instanceof RecordRejection) {
+        quarantine(line, err.reason, err.message);
+        continue;
+      }
+      throw err;
+    }
+    const row = mapped.row;
+    // `_ItemId` and `_IsBillable` are filled by the store (column defaults).
+    row.TenantId = workspaceId;
+    row._TimeReceived = receivedAt;
+    row._BilledSize = line.length;
+    rowTexts.push(JSON.stringify(row));
+    keys.push(mapped.key);
+  }
+
+  const rows = Buffer.from(rowTexts.length ? rowTexts.join('\n') + '\n' : '');
+  // Row boundaries: every line break in `rows` ends a row (JSON text never holds a raw line break).
+  const rowEnds = new Uint32Array(rowTexts.length);
+  let at = 0;
+  for (let i = 0; i < rowEnds.length; i++) {
+    at = rows.indexOf(10, at) + 1;
+    rowEnds[i] = at;
+  }
+  const quarantineBytes = Buffer.from(quarantineTexts.length ? quarantineTexts.join('\n') + '\n' : '');
+  return { rows, rowEnds, keys, quarantine: quarantineBytes, bad, lines };
+}
