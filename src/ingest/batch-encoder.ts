@@ -92,6 +92,8 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
     );
   };
 
+  // Appended to every row: the standard columns the pipeline sets (the store fills `_ItemId`, `_IsBillable`).
+  const tail = `,"TenantId":${JSON.stringify(workspaceId)},"_TimeReceived":${JSON.stringify(receivedAt)},"_BilledSize":`;
   for (const line of request.lines) {
     if (!line.bytes) {
       lines++;
@@ -111,9 +113,9 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
       quarantine(line, 'MalformedJson', (err as Error).message);
       continue;
     }
-    let mapped: ReturnType<RowMapper['map']>;
+    let mapped: { json: string; key: string };
     try {
-      mapped = mapper.map(record, receivedAt);
+      mapped = mapper.mapToJson(record, receivedAt, tail + line.length);
     } catch (err) {
       if (err instanceof RecordRejection) {
         quarantine(line, err.reason, err.message);
@@ -121,12 +123,7 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
       }
       throw err;
     }
-    const row = mapped.row;
-    // `_ItemId` and `_IsBillable` are filled by the store (column defaults).
-    row.TenantId = workspaceId;
-    row._TimeReceived = receivedAt;
-    row._BilledSize = line.length;
-    rowTexts.push(JSON.stringify(row));
+    rowTexts.push(mapped.json);
     keys.push(mapped.key);
   }
 
