@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerIngest } from './commands/ingest.js';
+import { registerQuery } from './commands/query.js';
 import { registerServe } from './commands/serve.js';
 import { registerTables } from './commands/tables.js';
 import { registerToken } from './commands/token.js';
@@ -13,6 +14,7 @@ const program = new Command('vigil')
 
 registerServe(program);
 registerIngest(program);
+registerQuery(program);
 registerTables(program);
 registerToken(program);
 

@@ -13,6 +13,10 @@ export class CliError extends Error {
 
 /** Domain errors carry a message written for people; anything else is a bug and says so. */
 function messageOf(err: unknown): string {
+  if (err instanceof Error && err.name === 'KqlError') {
+    const e = err as Error & { code?: string; start?: number };
+    return `${e.code}${e.start !== undefined ? ` at position ${e.start}` : ''}: ${e.message}`;
+  }
   if (err instanceof Error) {
     const named = [
       'CliError',

@@ -1,12 +1,14 @@
 import crypto from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IngestService } from '../ingest/service.js';
+import { runQuery } from '../kql/run.js';
 import type { TokenRecord } from '../storage/control/tokens.js';
 import type { ResolvedTable } from '../workspace/catalog.js';
 import type { TableStats, Workspace } from '../workspace/workspace.js';
 import { registerAuth } from './auth/plugin.js';
 import type { TokenService } from './auth/token-service.js';
 import { ApiError, installErrorHandling } from './errors.js';
+import { registerQueryRoutes } from './query/routes.js';
 
 export interface AppOptions {
   readonly workspace: Workspace;
@@ -107,6 +109,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('preClose', async () => {
     for (const controller of inflight) controller.abort();
   });
+
+  registerQueryRoutes(app, { workspace, run: (text, options) => runQuery(workspace, text, options) });
 
   app.get('/health', { config: { public: true } }, async () => ({
     status: 'Healthy',

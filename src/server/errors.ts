@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IngestError } from '../ingest/errors.js';
+import { KqlError } from '../kql/errors.js';
 import { CheckpointConflictError } from '../storage/control/checkpoints.js';
 import { LogStoreError } from '../storage/log-store.js';
 import { WorkspaceError } from '../workspace/errors.js';
@@ -24,8 +25,16 @@ export class ApiError extends Error {
   }
 }
 
+export interface InnerError {
+  readonly code: string;
+  readonly message?: string;
+  readonly innererror?: InnerError;
+  /** Where in the query text a KQL diagnostic points (Vigil's addition; the SDKs ignore unknown keys). */
+  readonly position?: { readonly start: number; readonly length: number };
+}
+
 export interface ErrorEnvelope {
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: { readonly code: string; readonly message: string; readonly innererror?: InnerError };
 }
 
 export interface HttpError {
@@ -62,6 +71,35 @@ function unexpected(ctx: ErrorContext): HttpError {
     status: 500,
     body: envelope('InternalServerError', `An unexpected error occurred${id}.`),
     internal: true,
+  };
+}
+
+/**
+ * A query that cannot run: Log Analytics' shape, `BadArgumentError` outside, `SyntaxError` or
+ * `SemanticError` inside, and Kusto's own diagnostic (code, message, position) innermost. Kusto's codes do
+ * not say which kind they are; "expected ..." diagnostics are the parser's.
+ */
+function kqlError(err: KqlError): HttpError {
+  const position = err.start !== undefined ? { start: err.start, length: err.length ?? 0 } : undefined;
+  const inner: InnerError = { code: err.code, message: err.message, ...(position ? { position } : {}) };
+  let middle: InnerError;
+  if (err.code.startsWith('KS')) {
+    middle = /expected/i.test(err.message)
+      ? { code: 'SyntaxError', message: 'A recognition error occurred in the query.', innererror: inner }
+      : { code: 'SemanticError', message: 'A semantic error occurred.', innererror: inner };
+  } else if (err.code === 'KQL_EXECUTION_FAILED') {
+    middle = { code: 'EngineError', message: 'The query could not be executed.', innererror: inner };
+  } else {
+    middle = {
+      code: 'NotSupported',
+      message: 'The query uses KQL that Vigil does not run yet.',
+      innererror: inner,
+    };
+  }
+  return {
+    status: 400,
+    body: { error: { code: 'BadArgumentError', message: err.message, innererror: middle } },
+    internal: false,
   };
 }
 
@@ -148,6 +186,7 @@ function fastifyError(err: FastifyError, ctx: ErrorContext): HttpError | undefin
 /** Maps any thrown value to a status and an envelope. Messages of internal failures never reach the client. */
 export function toHttpError(err: unknown, ctx: ErrorContext = {}): HttpError {
   if (err instanceof ApiError) return client(err.status, err.code, err.message, err.headers);
+  if (err instanceof KqlError) return kqlError(err);
   if (err instanceof WorkspaceError) {
     const [status, code] = WORKSPACE_STATUS[err.code] ?? [400, 'BadRequest'];
     return client(status, code, err.message);

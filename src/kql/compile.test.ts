@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { TableCatalog } from '../workspace/catalog.js';
+import type { KqlError } from './errors.js';
+import { analyze, loadLanguage } from './language.js';
+import { compileQuery } from './run.js';
+
+const catalog = new TableCatalog();
+const sql = (q: string) => compileQuery(q, catalog).sql;
+
+describe('compileQuery: golden SQL', () => {
+  it('where + project over a workspace table', () => {
+    expect(
+      sql('SecurityAlert | where AlertSeverity == "High" | project AlertName, TimeGenerated'),
+    ).toMatchInlineSnapshot(
+      `"SELECT \`AlertName\`, \`TimeGenerated\` FROM (SELECT * FROM (SELECT \`TimeGenerated\`, \`AlertName\`, \`DisplayName\`, \`AlertSeverity\`, \`AlertType\`, \`Description\`, \`ProductName\`, \`ProviderName\`, \`ProductComponentName\`, \`VendorName\`, \`SystemAlertId\`, \`VendorOriginalId\`, \`CompromisedEntity\`, \`Entities\`, \`ExtendedProperties\`, \`ExtendedLinks\`, \`AlertLink\`, \`StartTime\`, \`EndTime\`, \`ProcessingEndTime\`, \`Status\`, \`ConfidenceLevel\`, \`ConfidenceScore\`, \`RemediationSteps\`, \`ResourceId\`, \`Tactics\`, \`Techniques\`, \`SubTechniques\`, \`IsIncident\`, \`SourceComputerId\`, \`WorkspaceResourceGroup\`, \`WorkspaceSubscriptionId\`, \`SourceSystem\`, \`TenantId\`, \`Type\`, \`_ItemId\`, \`_TimeReceived\`, \`_IngestionTime\`, \`_IsBillable\`, \`_BilledSize\` FROM \`vigil\`.\`SecurityAlert\`) AS __s0 WHERE (\`AlertSeverity\` = 'High')) AS __s1"`,
+    );
+  });
+
+  it('has with a plain term uses hasTokenCaseInsensitive; with separators a boundary regex', () => {
+    expect(
+      sql('OfficeActivity | where Operation has "FileAccessed" or ClientIP has "10.1.2.3" | count'),
+    ).toMatchInlineSnapshot(
+      `"SELECT toInt64(count()) AS \`Count\` FROM (SELECT * FROM (SELECT \`TimeGenerated\`, \`OfficeId\`, \`SourceRecordId\`, \`RecordType\`, \`Operation\`, \`OrganizationId\`, \`OfficeTenantId\`, \`UserType\`, \`UserKey\`, \`UserId\`, \`OfficeWorkload\`, \`ResultStatus\`, \`OfficeObjectId\`, \`ClientIP\`, \`UserAgent\`, \`Site_\`, \`Site_Url\`, \`ItemType\`, \`EventSource\`, \`Source_Name\`, \`MachineDomainInfo\`, \`MachineId\`, \`ApplicationId\`, \`SourceRelativeUrl\`, \`SourceFileName\`, \`SourceFileExtension\`, \`DestinationRelativeUrl\`, \`DestinationFileName\`, \`DestinationFileExtension\`, \`TargetUserOrGroupName\`, \`TargetUserOrGroupType\`, \`UserSharedWith\`, \`SharingType\`, \`IsManagedDevice\`, \`ModifiedObjectResolvedName\`, \`Parameters\`, \`ModifiedProperties\`, \`ExternalAccess\`, \`OriginatingServer\`, \`OrganizationName\`, \`Logon_Type\`, \`InternalLogonType\`, \`MailboxGuid\`, \`MailboxOwnerUPN\`, \`MailboxOwnerSid\`, \`MailboxOwnerMasterAccountSid\`, \`LogonUserSid\`, \`LogonUserDisplayName\`, \`ClientInfoString\`, \`Client_IPAddress\`, \`ClientMachineName\`, \`ClientProcessName\`, \`ClientVersion\`, \`AppId\`, \`ClientAppId\`, \`OperationProperties\`, \`Item\`, \`Folder\`, \`Folders\`, \`AffectedItems\`, \`DestFolder\`, \`CrossMailboxOperations\`, \`DestMailboxId\`, \`DestMailboxOwnerUPN\`, \`DestMailboxOwnerSid\`, \`DestMailboxOwnerMasterAccountSid\`, \`SendAsUserSmtp\`, \`SendAsUserMailboxGuid\`, \`SendOnBehalfOfUserSmtp\`, \`SendonBehalfOfUserMailboxGuid\`, \`ItemName\`, \`TeamName\`, \`TeamGuid\`, \`ChannelName\`, \`ChannelGuid\`, \`ChannelType\`, \`AddOnGuid\`, \`AddonName\`, \`AddOnType\`, \`TabType\`, \`Name\`, \`OldValue\`, \`NewValue\`, \`MessageId\`, \`ChatName\`, \`ChatThreadId\`, \`AADGroupId\`, \`Members\`, \`ExtraProperties\`, \`CommunicationType\`, \`AzureADAppId\`, \`AppDistributionMode\`, \`Actor\`, \`ActorContextId\`, \`ActorIpAddress\`, \`AADTarget\`, \`TargetContextId\`, \`InterSystemsId\`, \`IntraSystemId\`, \`SupportTicketId\`, \`ExtendedProperties\`, \`Client\`, \`UserDomain\`, \`AzureActiveDirectory_EventType\`, \`LoginStatus\`, \`Start_Time\`, \`EffectiveOrganization\`, \`ElevationApprover\`, \`ElevationRequestId\`, \`ElevationRole\`, \`GenericInfo\`, \`ElevationApprovedTime\`, \`ElevationTime\`, \`ElevationDuration\`, \`DataCenterSecurityEventType\`, \`Activity\`, \`Application\`, \`CustomEvent\`, \`Event_Data\`, \`OperationScope\`, \`ResultReasonType\`, \`TargetUserId\`, \`SRPolicyId\`, \`SRPolicyName\`, \`SRRuleMatchDetails\`, \`SourceSystem\`, \`TenantId\`, \`Type\`, \`_ResourceId\`, \`_SubscriptionId\`, \`_ItemId\`, \`_TimeReceived\`, \`_IngestionTime\`, \`_IsBillable\`, \`_BilledSize\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0 WHERE (hasTokenCaseInsensitive(\`Operation\`, 'FileAccessed') OR match(\`ClientIP\`, '(?i)(?:^|[^\\\\p{L}\\\\p{N}])10\\\\.1\\\\.2\\\\.3(?:$|[^\\\\p{L}\\\\p{N}])'))) AS __s1"`,
+    );
+  });
+
+  it('=~, in~, contains, startswith', () => {
+    expect(
+      sql(
+        'OfficeActivity | where UserId =~ "A@B.com" and Operation in~ ("x", "y") and OfficeObjectId contains "%" and UserId startswith "adm" | count',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT toInt64(count()) AS \`Count\` FROM (SELECT * FROM (SELECT \`TimeGenerated\`, \`OfficeId\`, \`SourceRecordId\`, \`RecordType\`, \`Operation\`, \`OrganizationId\`, \`OfficeTenantId\`, \`UserType\`, \`UserKey\`, \`UserId\`, \`OfficeWorkload\`, \`ResultStatus\`, \`OfficeObjectId\`, \`ClientIP\`, \`UserAgent\`, \`Site_\`, \`Site_Url\`, \`ItemType\`, \`EventSource\`, \`Source_Name\`, \`MachineDomainInfo\`, \`MachineId\`, \`ApplicationId\`, \`SourceRelativeUrl\`, \`SourceFileName\`, \`SourceFileExtension\`, \`DestinationRelativeUrl\`, \`DestinationFileName\`, \`DestinationFileExtension\`, \`TargetUserOrGroupName\`, \`TargetUserOrGroupType\`, \`UserSharedWith\`, \`SharingType\`, \`IsManagedDevice\`, \`ModifiedObjectResolvedName\`, \`Parameters\`, \`ModifiedProperties\`, \`ExternalAccess\`, \`OriginatingServer\`, \`OrganizationName\`, \`Logon_Type\`, \`InternalLogonType\`, \`MailboxGuid\`, \`MailboxOwnerUPN\`, \`MailboxOwnerSid\`, \`MailboxOwnerMasterAccountSid\`, \`LogonUserSid\`, \`LogonUserDisplayName\`, \`ClientInfoString\`, \`Client_IPAddress\`, \`ClientMachineName\`, \`ClientProcessName\`, \`ClientVersion\`, \`AppId\`, \`ClientAppId\`, \`OperationProperties\`, \`Item\`, \`Folder\`, \`Folders\`, \`AffectedItems\`, \`DestFolder\`, \`CrossMailboxOperations\`, \`DestMailboxId\`, \`DestMailboxOwnerUPN\`, \`DestMailboxOwnerSid\`, \`DestMailboxOwnerMasterAccountSid\`, \`SendAsUserSmtp\`, \`SendAsUserMailboxGuid\`, \`SendOnBehalfOfUserSmtp\`, \`SendonBehalfOfUserMailboxGuid\`, \`ItemName\`, \`TeamName\`, \`TeamGuid\`, \`ChannelName\`, \`ChannelGuid\`, \`ChannelType\`, \`AddOnGuid\`, \`AddonName\`, \`AddOnType\`, \`TabType\`, \`Name\`, \`OldValue\`, \`NewValue\`, \`MessageId\`, \`ChatName\`, \`ChatThreadId\`, \`AADGroupId\`, \`Members\`, \`ExtraProperties\`, \`CommunicationType\`, \`AzureADAppId\`, \`AppDistributionMode\`, \`Actor\`, \`ActorContextId\`, \`ActorIpAddress\`, \`AADTarget\`, \`TargetContextId\`, \`InterSystemsId\`, \`IntraSystemId\`, \`SupportTicketId\`, \`ExtendedProperties\`, \`Client\`, \`UserDomain\`, \`AzureActiveDirectory_EventType\`, \`LoginStatus\`, \`Start_Time\`, \`EffectiveOrganization\`, \`ElevationApprover\`, \`ElevationRequestId\`, \`ElevationRole\`, \`GenericInfo\`, \`ElevationApprovedTime\`, \`ElevationTime\`, \`ElevationDuration\`, \`DataCenterSecurityEventType\`, \`Activity\`, \`Application\`, \`CustomEvent\`, \`Event_Data\`, \`OperationScope\`, \`ResultReasonType\`, \`TargetUserId\`, \`SRPolicyId\`, \`SRPolicyName\`, \`SRRuleMatchDetails\`, \`SourceSystem\`, \`TenantId\`, \`Type\`, \`_ResourceId\`, \`_SubscriptionId\`, \`_ItemId\`, \`_TimeReceived\`, \`_IngestionTime\`, \`_IsBillable\`, \`_BilledSize\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0 WHERE ((((lowerUTF8(\`UserId\`) = lowerUTF8('A@B.com')) AND (lowerUTF8(\`Operation\`) IN (lowerUTF8('x'), lowerUTF8('y')))) AND (positionCaseInsensitiveUTF8(\`OfficeObjectId\`, '%') > 0)) AND startsWith(lowerUTF8(\`UserId\`), lowerUTF8('adm')))) AS __s1"`,
+    );
+  });
+
+  it('dynamic paths with negative index and tostring', () => {
+    expect(
+      sql('datatable(d:dynamic)[dynamic({"a":[1,2]})] | extend x = tostring(d.a[-1]), y = d["b"].c'),
+    ).toMatchInlineSnapshot(
+      `"SELECT \`d\`, \`x\`, nullIf(JSONExtractRaw(\`d\`, 'b', 'c'), '') AS \`y\` FROM (SELECT \`d\`, multiIf(isNull(nullIf(JSONExtractRaw(\`d\`, 'a', -1), '')), '', JSONType(nullIf(JSONExtractRaw(\`d\`, 'a', -1), '')) = 'String', JSONExtractString(nullIf(JSONExtractRaw(\`d\`, 'a', -1), '')), JSONType(nullIf(JSONExtractRaw(\`d\`, 'a', -1), '')) = 'Null', '', assumeNotNull(nullIf(JSONExtractRaw(\`d\`, 'a', -1), ''))) AS \`x\` FROM (SELECT * FROM values('\`d\` Nullable(String)', ('{"a":[1,2]}'))) AS __s0) AS __s1"`,
+    );
+  });
+
+  it('summarize with default names and bin', () => {
+    expect(
+      sql('SecurityAlert | summarize count(), max(TimeGenerated) by bin(TimeGenerated, 1h), AlertName'),
+    ).toMatchInlineSnapshot(
+      `"SELECT __k0 AS \`TimeGenerated\`, __k1 AS \`AlertName\`, __a0 AS \`count_\`, __a1 AS \`max_TimeGenerated\` FROM (SELECT __k0, __k1, toInt64(count()) AS __a0, max(\`TimeGenerated\`) AS __a1 FROM (SELECT *, toDateTime64(fromUnixTimestamp64Nano((((intDiv(toUnixTimestamp64Nano(\`TimeGenerated\`), 100)) - ((((intDiv(toUnixTimestamp64Nano(\`TimeGenerated\`), 100)) % (toInt64(36000000000))) + (toInt64(36000000000))) % (toInt64(36000000000))))) * 100, 'UTC'), 7, 'UTC') AS __k0, \`AlertName\` AS __k1 FROM (SELECT \`TimeGenerated\`, \`AlertName\`, \`DisplayName\`, \`AlertSeverity\`, \`AlertType\`, \`Description\`, \`ProductName\`, \`ProviderName\`, \`ProductComponentName\`, \`VendorName\`, \`SystemAlertId\`, \`VendorOriginalId\`, \`CompromisedEntity\`, \`Entities\`, \`ExtendedProperties\`, \`ExtendedLinks\`, \`AlertLink\`, \`StartTime\`, \`EndTime\`, \`ProcessingEndTime\`, \`Status\`, \`ConfidenceLevel\`, \`ConfidenceScore\`, \`RemediationSteps\`, \`ResourceId\`, \`Tactics\`, \`Techniques\`, \`SubTechniques\`, \`IsIncident\`, \`SourceComputerId\`, \`WorkspaceResourceGroup\`, \`WorkspaceSubscriptionId\`, \`SourceSystem\`, \`TenantId\`, \`Type\`, \`_ItemId\`, \`_TimeReceived\`, \`_IngestionTime\`, \`_IsBillable\`, \`_BilledSize\` FROM \`vigil\`.\`SecurityAlert\`) AS __s0) AS __s1 GROUP BY __k0, __k1) AS __s2"`,
+    );
+  });
+
+  it('arg_max(x, *)', () => {
+    expect(
+      sql('datatable(u:string, n:long, s:string)["a",1,"x"] | summarize arg_max(n, *) by u'),
+    ).toMatchInlineSnapshot(
+      `"SELECT __k0 AS \`u\`, tupleElement(__a0, 1) AS \`n\`, tupleElement(__a0, 2) AS \`s\` FROM (SELECT __k0, argMax(tuple(\`n\`, \`s\`), \`n\`) AS __a0 FROM (SELECT *, \`u\` AS __k0 FROM (SELECT * FROM values('\`u\` String, \`n\` Nullable(Int64), \`s\` String', ('a', 1, 'x'))) AS __s0) AS __s1 GROUP BY __k0) AS __s2"`,
+    );
+  });
+
+  it('default join is innerunique: left side de-duplicated per key', () => {
+    expect(
+      sql('datatable(k:string, a:long)["x",1] | join (datatable(k:string, b:long)["x",2]) on k'),
+    ).toMatchInlineSnapshot(
+      `"SELECT __j0 AS \`k\`, __j1 AS \`a\`, __j2 AS \`k1\`, __j3 AS \`b\` FROM (SELECT __l0.\`k\` AS __j0, __l0.\`a\` AS __j1, __r1.\`k\` AS __j2, __r1.\`b\` AS __j3 FROM (SELECT * FROM (SELECT * FROM values('\`k\` String, \`a\` Nullable(Int64)', ('x', 1))) AS __s2 LIMIT 1 BY \`k\`) AS __l0 INNER JOIN (SELECT * FROM values('\`k\` String, \`b\` Nullable(Int64)', ('x', 2))) AS __r1 ON __l0.\`k\` = __r1.\`k\`) AS __s3"`,
+    );
+  });
+
+  it('leftouter join makes right columns nullable', () => {
+    expect(
+      sql(
+        'datatable(k:string)["x"] | join kind=leftouter (datatable(k:string, n:long)["x",2]) on $left.k == $right.k',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT __j0 AS \`k\`, __j1 AS \`k1\`, __j2 AS \`n\` FROM (SELECT __l0.\`k\` AS __j0, __r1.\`k\` AS __j1, __r1.\`n\` AS __j2 FROM (SELECT * FROM values('\`k\` String', ('x'))) AS __l0 LEFT OUTER JOIN (SELECT \`k\`, toNullable(\`n\`) AS \`n\` FROM (SELECT * FROM values('\`k\` String, \`n\` Nullable(Int64)', ('x', 2))) AS __s2) AS __r1 ON __l0.\`k\` = __r1.\`k\`) AS __s3"`,
+    );
+  });
+
+  it('datetime arithmetic with ticks, ago, timespan division', () => {
+    expect(
+      sql(
+        'datatable(t:datetime)[datetime(2024-01-01)] | where t > ago(1d) | extend h = (now() - t) / 1h, u = t + 30m',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT \`t\`, \`h\`, toDateTime64(fromUnixTimestamp64Nano((intDiv(toUnixTimestamp64Nano(\`t\`), 100) + (toInt64(18000000000))) * 100, 'UTC'), 7, 'UTC') AS \`u\` FROM (SELECT \`t\`, ((intDiv(toUnixTimestamp64Nano(now64(7, 'UTC')), 100) - intDiv(toUnixTimestamp64Nano(\`t\`), 100)) / toInt64(36000000000)) AS \`h\` FROM (SELECT * FROM (SELECT * FROM values('\`t\` Nullable(DateTime64(7, \\'UTC\\'))', (parseDateTime64BestEffort('2024-01-01', 7, 'UTC')))) AS __s0 WHERE (\`t\` > toDateTime64(fromUnixTimestamp64Nano((intDiv(toUnixTimestamp64Nano(now64(7, 'UTC')), 100) - (toInt64(864000000000))) * 100, 'UTC'), 7, 'UTC'))) AS __s1) AS __s2"`,
+    );
+  });
+
+  it('sort, top, take, distinct, union', () => {
+    expect(
+      sql(
+        'datatable(a:long)[1] | union (datatable(a:long)[2]) | sort by a asc | top 5 by a | take 3 | distinct a',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT DISTINCT \`a\` FROM (SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT \`a\` FROM (SELECT * FROM values('\`a\` Nullable(Int64)', (1))) AS __s0 UNION ALL SELECT \`a\` FROM (SELECT * FROM values('\`a\` Nullable(Int64)', (2))) AS __s1) AS __s2 ORDER BY \`a\` ASC NULLS FIRST) AS __s3 ORDER BY \`a\` DESC NULLS LAST LIMIT 5) AS __s4 LIMIT 3) AS __s5"`,
+    );
+  });
+
+  it('hidden columns are selected only when named, and left out of the result', () => {
+    const q = compileQuery('OfficeActivity | where isnotempty(_ItemId) | take 1', catalog);
+    expect(q.columns.some((c) => c.name.startsWith('_'))).toBe(false);
+    expect(q.sql).toContain('`_ItemId`');
+  });
+});
+
+describe('IR printing', () => {
+  it('prints each step with its output columns', () => {
+    const q = compileQuery(
+      'let T = datatable(a:string, n:long)["x", 1]; T | where n > 0 | summarize c = count() by a | sort by c',
+      catalog,
+    );
+    expect(q.explain()).toMatchInlineSnapshot(`
+      "datatable (a:string, n:long) [1 rows]
+      | where (n > 0)
+          => (a:string, n:long)
+      | summarize c=count() by a
+          => (a:string, c:long)
+      | sort by c desc nulls last
+          => (a:string, c:long)"
+    `);
+  });
+});
+
+describe('errors', () => {
+  const code = (q: string) => {
+    try {
+      compileQuery(q, catalog);
+    } catch (e) {
+      return [(e as KqlError).code, (e as KqlError).start];
+    }
+    return undefined;
+  };
+  it('keeps Kusto diagnostic codes and positions', () => {
+    expect(code('SecurityAlert | where Foo == 1')).toEqual(['KS142', 22]);
+  });
+  it('names unsupported operators and functions', () => {
+    expect(code('SecurityAlert | parse AlertName with * "x" Rest')?.[0]).toBe('KQL_UNSUPPORTED_OPERATOR');
+    expect(code('SecurityAlert | extend x = base64_encode_tostring(AlertName)')?.[0]).toBe(
+      'KQL_UNSUPPORTED_FUNCTION',
+    );
+  });
+  it('never puts SQL in messages', () => {
+    try {
+      compileQuery('SecurityAlert | parse AlertName with * "x" Rest', catalog);
+    } catch (e) {
+      expect((e as Error).message).not.toMatch(/SELECT/);
+    }
+  });
+});
+
+describe('language service cost', () => {
+  it('loads once and binds queries in milliseconds (figures printed)', () => {
+    const { loadMs } = loadLanguage();
+    const query =
+      'SecurityAlert | where TimeGenerated > ago(1d) and AlertName has "x" | extend e = tostring(parse_json(ExtendedProperties).a) | summarize count() by AlertName, e';
+    compileQuery(query, catalog);
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      compileQuery(query, catalog);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)]!;
+    const t0 = performance.now();
+    analyze(query, catalog);
+    const analyzeMs = performance.now() - t0;
+    console.log(
+      `language service load ${loadMs.toFixed(0)} ms; compile median ${median.toFixed(2)} ms; analyze ${analyzeMs.toFixed(2)} ms`,
+    );
+    expect(median).toBeLessThan(100);
+  });
+});

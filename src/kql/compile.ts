@@ -1,0 +1,480 @@
+/**
+ * IR → one ClickHouse SELECT. Each tabular step wraps the previous one as a subquery, so a step sees
+ * exactly the columns the binder says its input has. Identifiers are backtick-quoted; literals are
+ * inlined and escaped (no query parameters: the engine serialises parameterised queries).
+ *
+ * A step whose output names could be captured by ClickHouse's alias resolution (an alias equal to an
+ * input column that another expression of the same SELECT reads) is compiled in two levels: compute
+ * under temporary names (`__e0`, ...), then rename.
+ */
+import { KqlError, unsupported, unsupportedFunction } from './errors.js';
+import { AGGREGATE_FUNCTIONS, type Arg, regexQuote, SCALAR_FUNCTIONS } from './functions.js';
+import type { Column, JoinKind, Operator, Scalar, ScalarType, SortKey, Tabular } from './ir.js';
+import { dtToTicks, dynamicText, ident, sqlString, storageType, ticksToDt, toKqlString } from './sql.js';
+
+export interface CompileOptions {
+  /** The ClickHouse database holding the workspace tables. */
+  readonly database: string;
+  /**
+   * The Query API's `timespan`: every table the query reads is filtered on `TimeGenerated` to
+   * [start, end), on top of the query's own filters, as Log Analytics does. Datatables are not filtered.
+   */
+  readonly timeRange?: { readonly start: Date; readonly end: Date };
+}
+
+/** `2024-05-01T10:00:00.123Z` → a DateTime64(7) literal. */
+function datetimeLiteral(d: Date): string {
+  return `toDateTime64(${sqlString(d.toISOString().replace('T', ' ').replace('Z', ''))}, 7, 'UTC')`;
+}
+
+class Compiler {
+  private n = 0;
+  constructor(private readonly options: CompileOptions) {}
+
+  alias(prefix = 's'): string {
+    return `__${prefix}${this.n++}`;
+  }
+
+  tabular(t: Tabular): string {
+    let sql: string;
+    if ('steps' in t.source) sql = this.tabular(t.source);
+    else if (t.source.k === 'table') {
+      sql = `SELECT ${t.sourceColumns.map((c) => ident(c.name)).join(', ')} FROM ${ident(this.options.database)}.${ident(t.source.name)}`;
+      const range = this.options.timeRange;
+      if (range) {
+        sql += ` WHERE TimeGenerated >= ${datetimeLiteral(range.start)} AND TimeGenerated < ${datetimeLiteral(range.end)}`;
+      }
+    } else sql = this.datatable(t.sourceColumns, t.source.rows);
+    let columns = t.sourceColumns;
+    for (const step of t.steps) {
+      sql = this.step(sql, columns, step.op, step.columns);
+      columns = step.columns;
+    }
+    return sql;
+  }
+
+  private datatable(columns: readonly Column[], rows: readonly (readonly Scalar[])[]): string {
+    const structure = columns.map((c) => `${ident(c.name)} ${storageType(c.type)}`).join(', ');
+    if (rows.length === 0) {
+      const nulls = columns.map(
+        (c) =>
+          `CAST(${c.type === 'string' ? "''" : 'NULL'}, ${sqlString(storageType(c.type))}) AS ${ident(c.name)}`,
+      );
+      return `SELECT ${nulls.join(', ')} LIMIT 0`;
+    }
+    const tuples = rows.map(
+      (r) => `(${r.map((v, i) => this.datatableValue(v, columns[i]!.type)).join(', ')})`,
+    );
+    return `SELECT * FROM values(${sqlString(structure)}, ${tuples.join(', ')})`;
+  }
+
+  private datatableValue(v: Scalar, type: ScalarType): string {
+    if (v.k === 'lit' && v.value === null) return type === 'string' ? "''" : 'NULL';
+    return this.scalar(v);
+  }
+
+  private from(sql: string): string {
+    return `(${sql}) AS ${this.alias()}`;
+  }
+
+  /** `SELECT <exprs> FROM prev [tail]`, in two levels when an alias could capture an input column. */
+  private select(
+    prev: string,
+    input: readonly Column[],
+    outputs: { name: string; sql: string }[],
+    tail = '',
+  ): string {
+    const inputNames = new Set(input.map((c) => c.name));
+    const safe = outputs.every((o) => o.sql === ident(o.name) || !inputNames.has(o.name));
+    if (safe) {
+      const list = outputs.map((o) => (o.sql === ident(o.name) ? o.sql : `${o.sql} AS ${ident(o.name)}`));
+      return `SELECT ${list.join(', ')} FROM ${this.from(prev)}${tail}`;
+    }
+    const temps = outputs.map((o, i) => ({ ...o, temp: `__e${i}` }));
+    const inner = `SELECT ${temps.map((o) => `${o.sql} AS ${o.temp}`).join(', ')} FROM ${this.from(prev)}${tail}`;
+    return `SELECT ${temps.map((o) => `${o.temp} AS ${ident(o.name)}`).join(', ')} FROM ${this.from(inner)}`;
+  }
+
+  private step(prev: string, input: readonly Column[], op: Operator, output: readonly Column[]): string {
+    switch (op.k) {
+      case 'where':
+        return `SELECT * FROM ${this.from(prev)} WHERE ${this.scalar(op.predicate)}`;
+      case 'extend': {
+        let sql = prev;
+        let cols: Column[] = [...input];
+        for (const a of op.assignments) {
+          const exists = cols.some((c) => c.name === a.name);
+          const outputs = cols.map((c) => ({
+            name: c.name,
+            sql: c.name === a.name ? this.scalar(a.expr) : ident(c.name),
+          }));
+          if (!exists) outputs.push({ name: a.name, sql: this.scalar(a.expr) });
+          sql = this.select(sql, cols, outputs);
+          cols = exists ? cols : [...cols, { name: a.name, type: a.expr.type }];
+        }
+        // The binder's order is the truth (an extend keeps replaced columns in place).
+        if (cols.map((c) => c.name).join('\u0000') !== output.map((c) => c.name).join('\u0000'))
+          sql = `SELECT ${output.map((c) => ident(c.name)).join(', ')} FROM ${this.from(sql)}`;
+        return sql;
+      }
+      case 'project':
+        return this.select(
+          prev,
+          input,
+          op.assignments.map((a) => ({ name: a.name, sql: this.scalar(a.expr) })),
+        );
+      case 'summarize':
+        return this.summarize(prev, op);
+      case 'sort':
+        return `SELECT * FROM ${this.from(prev)} ORDER BY ${this.orderBy(op.keys)}`;
+      case 'take':
+        return `SELECT * FROM ${this.from(prev)} LIMIT ${this.scalar(op.count)}`;
+      case 'top':
+        return `SELECT * FROM ${this.from(prev)} ORDER BY ${this.orderBy(op.keys)} LIMIT ${this.scalar(op.count)}`;
+      case 'count':
+        return `SELECT toInt64(count()) AS ${ident(output[0]?.name ?? 'Count')} FROM ${this.from(prev)}`;
+      case 'distinct':
+        return `SELECT DISTINCT ${op.columns.map(ident).join(', ')} FROM ${this.from(prev)}`;
+      case 'join':
+        return this.join(prev, input, op.kind, op.right, op.keys, output);
+      case 'union': {
+        const parts = [
+          { sql: prev, columns: input },
+          ...op.others.map((o) => ({ sql: this.tabular(o), columns: o.columns })),
+        ];
+        const selects = parts.map((p) => {
+          const list = output.map((c) => {
+            const has = p.columns.some((x) => x.name === c.name);
+            if (has) return ident(c.name);
+            return `CAST(${c.type === 'string' ? "''" : 'NULL'}, ${sqlString(storageType(c.type))}) AS ${ident(c.name)}`;
+          });
+          return `SELECT ${list.join(', ')} FROM ${this.from(p.sql)}`;
+        });
+        return selects.join(' UNION ALL ');
+      }
+    }
+  }
+
+  private orderBy(keys: readonly SortKey[]): string {
+    return keys
+      .map(
+        (k) => `${this.scalar(k.expr)} ${k.desc ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`,
+      )
+      .join(', ');
+  }
+
+  private summarize(prev: string, op: Extract<Operator, { k: 'summarize' }>): string {
+    // Level 1: by-keys under temporary names next to the input columns.
+    const keyTemps = op.by.map((_, i) => `__k${i}`);
+    const withKeys = op.by.length
+      ? `SELECT *, ${op.by.map((b, i) => `${this.scalar(b.expr)} AS ${keyTemps[i]}`).join(', ')} FROM ${this.from(prev)}`
+      : prev;
+    // Level 2: aggregate, everything under temporary names.
+    const items: string[] = keyTemps.slice();
+    const renames: string[] = op.by.map((b, i) => `${keyTemps[i]} AS ${ident(b.name)}`);
+    op.aggregates.forEach((agg, i) => {
+      const temp = `__a${i}`;
+      if (agg.fn === 'arg_max' || agg.fn === 'arg_min') {
+        const x = this.scalar(agg.args[0]!);
+        const carried = agg.carried ?? [];
+        items.push(
+          `${agg.fn === 'arg_max' ? 'argMax' : 'argMin'}(tuple(${[x, ...carried.map(ident)].join(', ')}), ${x}) AS ${temp}`,
+        );
+        agg.columns.forEach((c, j) => {
+          renames.push(`tupleElement(${temp}, ${j + 1}) AS ${ident(c.name)}`);
+        });
+        return;
+      }
+      const entry = AGGREGATE_FUNCTIONS[agg.fn];
+      if (!entry) throw unsupportedFunction(agg.fn);
+      const args: Arg[] = agg.args.map((a) => ({ sql: this.scalar(a), type: a.type, ir: a }));
+      items.push(`${entry.sql(args, agg.columns[0]!.type)} AS ${temp}`);
+      renames.push(`${temp} AS ${ident(agg.columns[0]!.name)}`);
+    });
+    const groupBy = keyTemps.length ? ` GROUP BY ${keyTemps.join(', ')}` : '';
+    const aggregated = `SELECT ${items.join(', ')} FROM ${this.from(withKeys)}${groupBy}`;
+    return `SELECT ${renames.join(', ')} FROM ${this.from(aggregated)}`;
+  }
+
+  private join(
+    prev: string,
+    input: readonly Column[],
+    kind: JoinKind,
+    right: Tabular,
+    keys: readonly { left: string; right: string }[],
+    output: readonly Column[],
+  ): string {
+    const l = this.alias('l');
+    const r = this.alias('r');
+    // Outer joins fill the missing side with each type's default: make non-string columns Nullable so
+    // the default is null, as in Kusto (a string's default, "", is Kusto's null string).
+    const nullable = (cols: readonly Column[], sql: string): string =>
+      `SELECT ${cols.map((c) => (c.type === 'string' ? ident(c.name) : `toNullable(${ident(c.name)}) AS ${ident(c.name)}`)).join(', ')} FROM ${this.from(sql)}`;
+    let leftSql = prev;
+    let rightSql = this.tabular(right);
+    if (kind === 'innerunique')
+      leftSql = `SELECT * FROM ${this.from(prev)} LIMIT 1 BY ${keys.map((k) => ident(k.left)).join(', ')}`;
+    if (kind === 'rightouter' || kind === 'fullouter') leftSql = nullable(input, leftSql);
+    if (kind === 'leftouter' || kind === 'fullouter') rightSql = nullable(right.columns, rightSql);
+    const sqlKind: Record<JoinKind, string> = {
+      innerunique: 'INNER JOIN',
+      inner: 'INNER JOIN',
+      leftouter: 'LEFT OUTER JOIN',
+      rightouter: 'RIGHT OUTER JOIN',
+      fullouter: 'FULL OUTER JOIN',
+      leftanti: 'LEFT ANTI JOIN',
+      rightanti: 'RIGHT ANTI JOIN',
+      leftsemi: 'LEFT SEMI JOIN',
+      rightsemi: 'RIGHT SEMI JOIN',
+    };
+    const sides: { alias: string; name: string }[] =
+      kind === 'leftanti' || kind === 'leftsemi'
+        ? input.map((c) => ({ alias: l, name: c.name }))
+        : kind === 'rightanti' || kind === 'rightsemi'
+          ? right.columns.map((c) => ({ alias: r, name: c.name }))
+          : [
+              ...input.map((c) => ({ alias: l, name: c.name })),
+              ...right.columns.map((c) => ({ alias: r, name: c.name })),
+            ];
+    if (sides.length !== output.length) throw unsupported('This join shape');
+    const list = output.map((c, i) => `${sides[i]!.alias}.${ident(sides[i]!.name)} AS ${ident(c.name)}`);
+    const on = keys.map((k) => `${l}.${ident(k.left)} = ${r}.${ident(k.right)}`).join(' AND ');
+    // Wrapped once more so later steps see plain column names.
+    const joined = `SELECT ${list.map((x, i) => x.replace(/ AS `.*`$/, ` AS __j${i}`)).join(', ')} FROM (${leftSql}) AS ${l} ${sqlKind[kind]} (${rightSql}) AS ${r} ON ${on}`;
+    return `SELECT ${output.map((c, i) => `__j${i} AS ${ident(c.name)}`).join(', ')} FROM ${this.from(joined)}`;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Scalars
+
+  scalar(e: Scalar): string {
+    switch (e.k) {
+      case 'lit':
+        return literalSql(e.type, e.value);
+      case 'col':
+        return ident(e.name);
+      case 'unary':
+        return `(-${this.scalar(e.arg)})`;
+      case 'call': {
+        const entry = SCALAR_FUNCTIONS[e.fn];
+        if (!entry) throw unsupportedFunction(e.fn);
+        return entry.sql(
+          e.args.map((a) => ({ sql: this.scalar(a), type: a.type, ir: a })),
+          e.type,
+        );
+      }
+      case 'member':
+        return this.member(e);
+      case 'between': {
+        const arg = this.scalar(e.arg);
+        const lo = this.scalar(e.lo);
+        let hi = this.scalar(e.hi);
+        if (e.arg.type === 'datetime' && e.hi.type === 'timespan')
+          hi = ticksToDt(`${dtToTicks(lo)} + (${hi})`);
+        const test = `(${arg} >= ${lo} AND ${arg} <= ${hi})`;
+        return e.negated ? `(NOT ${test})` : test;
+      }
+      case 'in':
+        return this.inList(e.op, e.left, e.items);
+      case 'binary':
+        return this.binary(e.op, e.left, e.right, e.type);
+    }
+  }
+
+  private member(e: Extract<Scalar, { k: 'member' }>): string {
+    const path: string[] = [];
+    let cur: Scalar = e;
+    while (cur.k === 'member') {
+      const key: string | Scalar = cur.key;
+      if (typeof key === 'string') path.unshift(sqlString(key));
+      else if (key.k === 'lit' && typeof key.value === 'string' && /^-?\d+$/.test(key.value)) {
+        const i = Number(key.value);
+        path.unshift(String(i >= 0 ? i + 1 : i));
+      } else {
+        const i = this.scalar(key);
+        path.unshift(`if(${i} >= 0, toInt64(${i}) + 1, toInt64(${i}))`);
+      }
+      cur = cur.base;
+    }
+    return `nullIf(JSONExtractRaw(${this.scalar(cur)}, ${path.join(', ')}), '')`;
+  }
+
+  /** A value as a string for string operators. */
+  private text(e: Scalar): string {
+    return e.type === 'string' ? this.scalar(e) : toKqlString(this.scalar(e), e.type);
+  }
+
+  private inList(op: string, left: Scalar, items: readonly Scalar[]): string {
+    const negated = op.startsWith('!');
+    const base = negated ? op.slice(1) : op;
+    let test: string;
+    if (base === 'has_any' || base === 'has_all') {
+      const parts = items.map((i) => this.has(left, i, 'has'));
+      test = parts.length
+        ? `(${parts.join(base === 'has_any' ? ' OR ' : ' AND ')})`
+        : base === 'has_any'
+          ? '0'
+          : '1';
+    } else if (items.length === 0) {
+      test = '0';
+    } else if (base === 'in~') {
+      test = `(lowerUTF8(${this.text(left)}) IN (${items.map((i) => `lowerUTF8(${this.text(i)})`).join(', ')}))`;
+    } else if (base === 'in') {
+      const l = left.type === 'dynamic' ? this.text(left) : this.scalar(left);
+      test = `(${l} IN (${items.map((i) => (left.type === 'string' || left.type === 'dynamic' ? this.text(i) : this.scalar(i))).join(', ')}))`;
+    } else throw unsupported(`The operator '${op}'`);
+    return negated ? `(NOT ${test})` : test;
+  }
+
+  /** Term match (`has`, `hasprefix`, `hassuffix` and `_cs`): see README "has". */
+  private has(left: Scalar, right: Scalar, op: string): string {
+    const cs = op.endsWith('_cs');
+    const kind = op.replace(/_cs$/, '');
+    const hay = this.text(left);
+    const term = '[^\\p{L}\\p{N}]';
+    if (right.k === 'lit' && typeof right.value === 'string') {
+      const needle = right.value;
+      if (kind === 'has' && /^[A-Za-z0-9]+$/.test(needle))
+        return `${cs ? 'hasToken' : 'hasTokenCaseInsensitive'}(${hay}, ${sqlString(needle)})`;
+      const startsTerm = /^[\p{L}\p{N}]/u.test(needle);
+      const endsTerm = /[\p{L}\p{N}]$/u.test(needle);
+      const pre = kind !== 'hassuffix' && startsTerm ? `(?:^|${term})` : '';
+      const post = kind !== 'hasprefix' && endsTerm ? `(?:$|${term})` : '';
+      const pattern = `${cs ? '' : '(?i)'}${kind === 'hassuffix' && startsTerm ? '' : pre}${regexQuote(needle)}${post}`;
+      return `match(${hay}, ${sqlString(pattern)})`;
+    }
+    const pre = kind === 'hassuffix' ? '' : `(?:^|${term})`;
+    const post = kind === 'hasprefix' ? '' : `(?:$|${term})`;
+    return `match(${hay}, concat(${sqlString(`${cs ? '' : '(?i)'}${pre}`)}, regexpQuoteMeta(${this.text(right)}), ${sqlString(post)}))`;
+  }
+
+  private binary(op: string, left: Scalar, right: Scalar, type: ScalarType): string {
+    const l = () => this.scalar(left);
+    const r = () => this.scalar(right);
+    const lower = op.toLowerCase();
+    const negated = lower.startsWith('!') && lower !== '!=' && lower !== '!~';
+    const base = negated ? lower.slice(1) : lower;
+    const wrap = (sql: string) => (negated ? `(NOT ${sql})` : sql);
+    const integral = (t: ScalarType) => t === 'long' || t === 'int';
+    switch (base) {
+      case 'and':
+        return `(${l()} AND ${r()})`;
+      case 'or':
+        return `(${l()} OR ${r()})`;
+      case '+':
+      case '-': {
+        if (left.type === 'datetime' && right.type === 'datetime' && base === '-')
+          return `(${dtToTicks(l())} - ${dtToTicks(r())})`;
+        if (left.type === 'datetime' && right.type === 'timespan')
+          return ticksToDt(`${dtToTicks(l())} ${base} (${r()})`);
+        if (left.type === 'timespan' && right.type === 'datetime' && base === '+')
+          return ticksToDt(`${dtToTicks(r())} + (${l()})`);
+        return `(${l()} ${base} ${r()})`;
+      }
+      case '*':
+        if (type === 'timespan' && (left.type === 'real' || right.type === 'real'))
+          return `toInt64((${l()}) * (${r()}))`;
+        return `(${l()} * ${r()})`;
+      case '/':
+        if ((integral(left.type) || left.type === 'timespan') && integral(right.type))
+          return `if(${r()} = 0, NULL, intDivOrZero(${l()}, ${r()}))`;
+        if (type === 'timespan') return `toInt64(trunc((${l()}) / (${r()})))`;
+        return `(${l()} / ${r()})`;
+      case '%':
+        return `if(${r()} = 0, NULL, moduloOrZero(${l()}, ${r()}))`;
+      case '<':
+      case '<=':
+      case '>':
+      case '>=':
+      case '==':
+      case '!=': {
+        const sqlOp = base === '==' ? '=' : base;
+        const [a, b] = this.comparable(left, right);
+        return `(${a} ${sqlOp} ${b})`;
+      }
+      case '=~':
+        return `(lowerUTF8(${this.text(left)}) = lowerUTF8(${this.text(right)}))`;
+      case '!~':
+        return `(lowerUTF8(${this.text(left)}) != lowerUTF8(${this.text(right)}))`;
+      case 'contains':
+        return wrap(`(positionCaseInsensitiveUTF8(${this.text(left)}, ${this.text(right)}) > 0)`);
+      case 'contains_cs':
+        return wrap(`(position(${this.text(left)}, ${this.text(right)}) > 0)`);
+      case 'startswith':
+        return wrap(`startsWith(lowerUTF8(${this.text(left)}), lowerUTF8(${this.text(right)}))`);
+      case 'startswith_cs':
+        return wrap(`startsWith(${this.text(left)}, ${this.text(right)})`);
+      case 'endswith':
+        return wrap(`endsWith(lowerUTF8(${this.text(left)}), lowerUTF8(${this.text(right)}))`);
+      case 'endswith_cs':
+        return wrap(`endsWith(${this.text(left)}, ${this.text(right)})`);
+      case 'has':
+      case 'has_cs':
+      case 'hasprefix':
+      case 'hasprefix_cs':
+      case 'hassuffix':
+      case 'hassuffix_cs':
+        return wrap(this.has(left, right, base));
+      case 'matches regex':
+        return `match(${this.text(left)}, ${this.text(right)})`;
+      default:
+        throw new KqlError('KQL_UNSUPPORTED_OPERATOR', `The operator '${op}' is not supported yet.`);
+    }
+  }
+
+  /** Operands of a comparison: a dynamic compared with a typed value is read as that type. */
+  private comparable(left: Scalar, right: Scalar): [string, string] {
+    const conv = (dyn: Scalar, other: ScalarType): string => {
+      const text = dynamicText(this.scalar(dyn));
+      if (other === 'string') return text;
+      if (other === 'long' || other === 'int' || other === 'real') return `toFloat64OrNull(${text})`;
+      if (other === 'bool') return `(${text} = 'true')`;
+      return this.scalar(dyn);
+    };
+    if (left.type === 'dynamic' && right.type !== 'dynamic')
+      return [conv(left, right.type), this.scalar(right)];
+    if (right.type === 'dynamic' && left.type !== 'dynamic')
+      return [this.scalar(left), conv(right, left.type)];
+    return [this.scalar(left), this.scalar(right)];
+  }
+}
+
+export function literalSql(type: ScalarType, value: string | number | boolean | null): string {
+  if (value === null)
+    return type === 'string'
+      ? "''"
+      : type === 'null'
+        ? 'NULL'
+        : `CAST(NULL, ${sqlString(storageType(type))})`;
+  switch (type) {
+    case 'string':
+      return sqlString(String(value));
+    case 'long':
+    case 'int':
+      return String(value);
+    case 'real':
+    case 'decimal':
+      return Number.isInteger(value) ? `toFloat64(${value})` : String(value);
+    case 'bool':
+      return value ? 'true' : 'false';
+    case 'datetime':
+      return `parseDateTime64BestEffort(${sqlString(String(value))}, 7, 'UTC')`;
+    case 'timespan':
+      return `toInt64(${value})`;
+    case 'guid':
+      return `toUUID(${sqlString(String(value))})`;
+    case 'dynamic':
+      return sqlString(String(value));
+    default:
+      return 'NULL';
+  }
+}
+
+/** Compiles a tabular IR to one ClickHouse SELECT returning the visible output columns. */
+export function compile(t: Tabular, options: CompileOptions): string {
+  const c = new Compiler(options);
+  const sql = c.tabular(t);
+  if (!t.columns.some((col) => col.hidden)) return sql;
+  const visible = t.columns.filter((col) => !col.hidden);
+  return `SELECT ${visible.map((col) => ident(col.name)).join(', ')} FROM (${sql}) AS __out`;
+}

@@ -1,0 +1,673 @@
+/**
+ * Bound syntax tree → IR. Names and types come from the binder (`ResultType` of each node), so the
+ * generated column names (`count_`, `max_X`, `Column1`, `D_a`, join suffixes) are Kusto's own.
+ */
+import type { TableCatalog } from '../workspace/catalog.js';
+import { isKqlType } from '../workspace/schema.js';
+import { KqlError, unsupported, unsupportedFunction, unsupportedOperator } from './errors.js';
+import { AGGREGATE_FUNCTIONS, SCALAR_FUNCTIONS } from './functions.js';
+import type {
+  Aggregate,
+  Assignment,
+  Column,
+  JoinKind,
+  Operator,
+  Scalar,
+  ScalarType,
+  SortKey,
+  Tabular,
+} from './ir.js';
+import { type KNode, type KType, type KustoCode, kindName, toArray } from './language.js';
+
+type Binding =
+  | { readonly k: 'scalar'; readonly expr: Scalar }
+  | { readonly k: 'tabular'; readonly t: Tabular };
+
+interface Scope {
+  readonly catalog: TableCatalog;
+  readonly lets: Map<string, Binding>;
+}
+
+function at(node: KNode): [number, number] {
+  return [node.TextStart, node.Width];
+}
+
+function scalarType(t: KType | null | undefined, node: KNode): ScalarType {
+  const name = t?.Name;
+  if (name === 'null') return 'null';
+  if (name && isKqlType(name)) return name;
+  throw unsupported(`A value of type '${name ?? 'unknown'}'`, ...at(node));
+}
+
+function columnsOf(t: KType | null | undefined, node: KNode, input: readonly Column[] = []): Column[] {
+  if (!t?.Columns) throw unsupported(`The expression '${node.toString().trim()}'`, ...at(node));
+  const hiddenIn = new Set(input.filter((c) => c.hidden).map((c) => c.name));
+  return toArray(t.Columns).map((c) => ({
+    name: c.Name,
+    type: scalarType(c.Type, node),
+    ...(hiddenIn.has(c.Name) ? { hidden: true } : {}),
+  }));
+}
+
+/** Expressions of a separated list, unwrapped. */
+function items(list: { Count: number; getItem(i: number): KNode } | null | undefined): KNode[] {
+  return toArray(list).map((e) => e.Element ?? e);
+}
+
+function req<T>(value: T | null | undefined, node: KNode): T {
+  if (value === null || value === undefined) throw unsupported(`'${node.toString().trim()}'`, ...at(node));
+  return value;
+}
+
+function keyword(node: KNode): string {
+  const text = node.toString().trim();
+  return /^[a-z-]+/.exec(text)?.[0] ?? text;
+}
+
+/** Entry point: the last statement of the query as a tabular IR. */
+export function lower(code: KustoCode, catalog: TableCatalog): Tabular {
+  const scope: Scope = { catalog, lets: new Map() };
+  let result: Tabular | undefined;
+  const statements: KNode[] = [];
+  const root = code.Syntax;
+  const collect = (node: KNode | null) => {
+    if (!node || node.IsToken) return;
+    const kind = kindName(node);
+    if (kind === 'LetStatement' || kind === 'ExpressionStatement') {
+      statements.push(node);
+      return;
+    }
+    if (kind === 'List' || kind === 'SeparatedElement' || kind === 'QueryBlock') {
+      for (let i = 0; i < node.ChildCount; i++) collect(node.GetChild(i));
+      return;
+    }
+    if (kind !== 'Directive') throw unsupported(`The statement '${node.toString().trim()}'`, ...at(node));
+  };
+  collect(root);
+  for (const st of statements) {
+    const expr = req(st.Expression, st);
+    if (kindName(st) === 'LetStatement') {
+      const name = req(st.Name?.SimpleName, st);
+      if (expr.ResultType?.Columns) scope.lets.set(name, { k: 'tabular', t: lowerTabular(expr, scope) });
+      else if (kindName(expr) === 'FunctionDeclaration')
+        throw unsupported('A user-defined function', ...at(st));
+      else scope.lets.set(name, { k: 'scalar', expr: lowerScalar(expr, scope) });
+    } else {
+      result = lowerTabular(expr, scope);
+    }
+  }
+  if (!result) throw unsupported('A query without a tabular expression', 0, 0);
+  return result;
+}
+
+class Builder {
+  readonly steps: { op: Operator; columns: readonly Column[] }[] = [];
+  constructor(
+    readonly source: Tabular['source'],
+    readonly sourceColumns: readonly Column[],
+  ) {}
+  get columns(): readonly Column[] {
+    return this.steps.length ? this.steps[this.steps.length - 1]!.columns : this.sourceColumns;
+  }
+  add(op: Operator, columns: readonly Column[]): void {
+    this.steps.push({ op, columns });
+  }
+  build(): Tabular {
+    return {
+      source: this.source,
+      sourceColumns: this.sourceColumns,
+      steps: this.steps,
+      columns: this.columns,
+    };
+  }
+}
+
+function lowerTabular(node: KNode, scope: Scope): Tabular {
+  const kind = kindName(node);
+  switch (kind) {
+    case 'PipeExpression': {
+      const input = lowerTabular(req(node.Expression, node), scope);
+      // Pipes nest to the left (`(T | a) | b`): continue the input's step list rather than nesting.
+      const b = new Builder(input.source, input.sourceColumns);
+      for (const step of input.steps) b.add(step.op, step.columns);
+      lowerOperator(req(node.Operator, node), b, scope);
+      return b.build();
+    }
+    case 'ParenthesizedExpression':
+      return lowerTabular(req(node.Expression, node), scope);
+    case 'NameReference': {
+      const sym = node.ReferencedSymbol;
+      const cls = sym?.constructor.$$name ?? '';
+      if (cls.endsWith('TableSymbol') && sym) {
+        const table = scope.catalog.require(sym.Name);
+        const columns = table.columns.map((c) => ({
+          name: c.name,
+          type: c.type,
+          ...(c.hidden ? { hidden: true } : {}),
+        }));
+        return new Builder({ k: 'table', name: table.name }, columns).build();
+      }
+      if (cls.endsWith('VariableSymbol') && sym) {
+        const bound = scope.lets.get(sym.Name);
+        if (bound?.k === 'tabular') return bound.t;
+      }
+      throw unsupported(`The reference '${node.toString().trim()}'`, ...at(node));
+    }
+    case 'DataTableExpression': {
+      const columns = columnsOf(node.ResultType, node);
+      const values = items(node.Values).map((v) => lowerScalar(v, scope));
+      if (columns.length === 0 || values.length % columns.length !== 0)
+        throw new KqlError('KQL_UNSUPPORTED', 'A datatable whose values do not fill its rows.', ...at(node));
+      const rows: Scalar[][] = [];
+      for (let i = 0; i < values.length; i += columns.length) rows.push(values.slice(i, i + columns.length));
+      return new Builder({ k: 'datatable', rows }, columns).build();
+    }
+    default:
+      throw unsupported(`The tabular expression '${node.toString().trim().slice(0, 40)}'`, ...at(node));
+  }
+}
+
+function named(e: KNode, scope: Scope): { name?: string; expr: Scalar; node: KNode } {
+  if (kindName(e) === 'SimpleNamedExpression') {
+    const value = req(e.Expression, e);
+    return { name: req(e.Name?.SimpleName, e), expr: lowerScalar(value, scope), node: value };
+  }
+  return { expr: lowerScalar(e, scope), node: e };
+}
+
+function sortKeys(list: KNode[], scope: Scope): SortKey[] {
+  return list.map((e) => {
+    let expr = e;
+    let desc = true;
+    let nullsFirst: boolean | undefined;
+    if (kindName(e) === 'OrderedExpression') {
+      expr = req(e.Expression, e);
+      const ordering = e.Ordering;
+      const dir = ordering?.AscOrDescKeyword?.Text;
+      if (dir === 'asc') desc = false;
+      const nulls = ordering?.NullsClause?.toString().trim();
+      if (nulls) nullsFirst = /first$/.test(nulls);
+    }
+    return { expr: lowerScalar(expr, scope), desc, nullsFirst: nullsFirst ?? !desc };
+  });
+}
+
+function lowerOperator(op: KNode, b: Builder, scope: Scope): void {
+  const kind = kindName(op);
+  const input = b.columns;
+  const out = () => columnsOf(op.ResultType, op, input);
+  switch (kind) {
+    case 'FilterOperator':
+      b.add({ k: 'where', predicate: lowerScalar(req(op.Condition, op), scope) }, input);
+      return;
+    case 'ExtendOperator': {
+      const columns = out();
+      const inputNames = new Set(input.map((c) => c.name));
+      const fresh = columns.filter((c) => !inputNames.has(c.name)).map((c) => c.name);
+      const assignments: Assignment[] = [];
+      for (const e of items(op.Expressions)) {
+        const n = named(e, scope);
+        const name = n.name ?? fresh.shift();
+        if (n.name) {
+          const i = fresh.indexOf(n.name);
+          if (i >= 0) fresh.splice(i, 1);
+        }
+        if (!name) throw unsupported(`The extend expression '${e.toString().trim()}'`, ...at(e));
+        assignments.push({ name, expr: n.expr });
+      }
+      // Names assigned here are visible even when they replace a hidden column.
+      const assigned = new Set(assignments.map((x) => x.name));
+      b.add(
+        { k: 'extend', assignments },
+        columns.map((c) => (assigned.has(c.name) ? { name: c.name, type: c.type } : c)),
+      );
+      return;
+    }
+    case 'ProjectOperator': {
+      const columns = out().map((c) => ({ name: c.name, type: c.type }));
+      const exprs = items(op.Expressions);
+      if (exprs.length !== columns.length) throw unsupported(`'project' with '*' or tuples`, ...at(op));
+      const assignments = exprs.map((e, i) => ({ name: columns[i]!.name, expr: named(e, scope).expr }));
+      b.add({ k: 'project', kqlName: 'project', assignments }, columns);
+      return;
+    }
+    case 'ProjectAwayOperator':
+    case 'ProjectKeepOperator':
+    case 'ProjectReorderOperator':
+    case 'ProjectRenameOperator': {
+      const columns = out();
+      const renamed = new Map<string, string>();
+      if (kind === 'ProjectRenameOperator') {
+        for (const e of items(op.Expressions)) {
+          const n = named(e, scope);
+          if (!n.name || n.expr.k !== 'col') throw unsupported(`'${e.toString().trim()}'`, ...at(e));
+          renamed.set(n.name, n.expr.name);
+        }
+      }
+      const byName = new Map(input.map((c) => [c.name, c]));
+      const outCols = columns.map((c) => {
+        const from = renamed.get(c.name) ?? c.name;
+        return byName.get(from)?.hidden && !renamed.has(c.name)
+          ? { ...c, hidden: true }
+          : { name: c.name, type: c.type };
+      });
+      const assignments = outCols.map((c) => ({
+        name: c.name,
+        expr: { k: 'col', name: renamed.get(c.name) ?? c.name, type: c.type } as Scalar,
+      }));
+      b.add({ k: 'project', kqlName: keyword(op), assignments }, outCols);
+      return;
+    }
+    case 'SummarizeOperator': {
+      const columns = out().map((c) => ({ name: c.name, type: c.type }));
+      const byExprs = items(op.ByClause?.Expressions);
+      const by: Assignment[] = byExprs.map((e, i) => ({
+        name: columns[i]!.name,
+        expr: named(e, scope).expr,
+      }));
+      let next = by.length;
+      const aggregates: Aggregate[] = [];
+      for (const e of items(op.Aggregates)) {
+        const isNamed = kindName(e) === 'SimpleNamedExpression';
+        const call = isNamed ? req(e.Expression, e) : e;
+        if (kindName(call) !== 'FunctionCallExpression')
+          throw unsupported(
+            `An aggregate expression other than a single call ('${e.toString().trim()}')`,
+            ...at(e),
+          );
+        const fn = req(call.ReferencedSymbol?.Name, call);
+        if (!AGGREGATE_FUNCTIONS[fn]) throw unsupportedFunction(fn, ...at(call));
+        const argNodes = items(call.ArgumentList?.Expressions);
+        const width = call.ResultType?.Columns ? call.ResultType.Columns.Count : 1;
+        const aggColumns = columns.slice(next, next + width);
+        next += width;
+        if (fn === 'arg_max' || fn === 'arg_min') {
+          if (isNamed) throw unsupported(`A named '${fn}'`, ...at(e));
+          const first = lowerScalar(req(argNodes[0], call), scope);
+          const carried: string[] = [];
+          for (const argNode of argNodes.slice(1)) {
+            if (kindName(argNode) === 'StarExpression') {
+              const byCols = new Set(
+                by.filter((x) => x.expr.k === 'col').map((x) => (x.expr as { name: string }).name),
+              );
+              for (const c of input) {
+                if (c.hidden || byCols.has(c.name) || (first.k === 'col' && first.name === c.name)) continue;
+                carried.push(c.name);
+              }
+            } else {
+              const s = lowerScalar(argNode, scope);
+              if (s.k !== 'col') throw unsupported(`A computed '${fn}' column`, ...at(argNode));
+              carried.push(s.name);
+            }
+          }
+          if (carried.length + 1 !== aggColumns.length)
+            throw unsupported(`This form of '${fn}'`, ...at(call));
+          aggregates.push({ fn, args: [first], columns: aggColumns, carried });
+        } else {
+          aggregates.push({ fn, args: argNodes.map((x) => lowerScalar(x, scope)), columns: aggColumns });
+        }
+      }
+      if (next !== columns.length) throw unsupported(`This form of 'summarize'`, ...at(op));
+      b.add({ k: 'summarize', by, aggregates }, columns);
+      return;
+    }
+    case 'SortOperator':
+      b.add({ k: 'sort', keys: sortKeys(items(op.Expressions), scope) }, input);
+      return;
+    case 'TakeOperator':
+      b.add({ k: 'take', count: lowerScalar(req(op.Expression, op), scope) }, input);
+      return;
+    case 'TopOperator':
+      b.add(
+        {
+          k: 'top',
+          count: lowerScalar(req(op.Expression, op), scope),
+          keys: sortKeys([req(op.ByExpression, op)], scope),
+        },
+        input,
+      );
+      return;
+    case 'CountOperator':
+      b.add({ k: 'count' }, out());
+      return;
+    case 'DistinctOperator': {
+      const columns = out();
+      b.add(
+        { k: 'distinct', columns: columns.map((c) => c.name) },
+        columns.map((c) => ({ name: c.name, type: c.type })),
+      );
+      for (const e of items(op.Expressions)) {
+        const k = kindName(e);
+        if (k !== 'NameReference' && k !== 'StarExpression')
+          throw unsupported(`'distinct' over expressions`, ...at(e));
+      }
+      return;
+    }
+    case 'JoinOperator': {
+      let joinKind: JoinKind = 'innerunique';
+      for (const p of items(op.Parameters)) {
+        const name = p.Name?.SimpleName ?? p.Name?.toString().trim();
+        const value = p.Expression?.toString().trim() ?? '';
+        if (name === 'kind') {
+          const kinds: JoinKind[] = [
+            'innerunique',
+            'inner',
+            'leftouter',
+            'rightouter',
+            'fullouter',
+            'leftanti',
+            'rightanti',
+            'leftsemi',
+            'rightsemi',
+          ];
+          const alias: Record<string, JoinKind> = {
+            anti: 'leftanti',
+            leftantisemi: 'leftanti',
+            rightantisemi: 'rightanti',
+          };
+          const k = (kinds as string[]).includes(value) ? (value as JoinKind) : alias[value];
+          if (!k) throw unsupported(`join kind=${value}`, ...at(p));
+          joinKind = k;
+        } else if (!name?.startsWith('hint.')) {
+          throw unsupported(`The join parameter '${name}'`, ...at(p));
+        }
+      }
+      const right = lowerTabular(req(op.Expression, op), scope);
+      const clause = req(op.ConditionClause, op);
+      if (kindName(clause) !== 'JoinOnClause') throw unsupported(`'join ... where'`, ...at(clause));
+      const keys: { left: string; right: string }[] = [];
+      for (const e of items(clause.Expressions)) lowerJoinKey(e, keys);
+      b.add({ k: 'join', kind: joinKind, right, keys }, joinColumns(out(), joinKind, input, right.columns));
+      return;
+    }
+    case 'UnionOperator': {
+      for (const p of items(op.Parameters)) {
+        const name = p.Name?.SimpleName ?? '';
+        const value = p.Expression?.toString().trim();
+        if (!(name === 'isfuzzy' || (name === 'kind' && value === 'outer')))
+          throw unsupported(`The union parameter '${name}'`, ...at(p));
+      }
+      const others = items(op.Expressions).map((e) => lowerTabular(e, scope));
+      const columns = out();
+      const all = [input, ...others.map((o) => o.columns)];
+      for (const c of columns) {
+        if (!all.some((cols) => cols.some((x) => x.name === c.name)))
+          throw unsupported(`A union whose columns differ in type ('${c.name}')`, ...at(op));
+      }
+      b.add(
+        { k: 'union', others },
+        columns.map((c) => ({ name: c.name, type: c.type })),
+      );
+      return;
+    }
+    default:
+      throw unsupportedOperator(keyword(op), ...at(op));
+  }
+}
+
+function joinColumns(
+  columns: Column[],
+  kind: JoinKind,
+  left: readonly Column[],
+  right: readonly Column[],
+): Column[] {
+  const sides =
+    kind === 'leftanti' || kind === 'leftsemi'
+      ? left
+      : kind === 'rightanti' || kind === 'rightsemi'
+        ? right
+        : [...left, ...right];
+  return columns.map((c, i) => (sides[i]?.hidden ? { ...c, hidden: true } : { name: c.name, type: c.type }));
+}
+
+function lowerJoinKey(e: KNode, keys: { left: string; right: string }[]): void {
+  const kind = kindName(e);
+  if (kind === 'NameReference') {
+    const name = req(e.SimpleName, e);
+    keys.push({ left: name, right: name });
+    return;
+  }
+  if (kind === 'AndExpression') {
+    lowerJoinKey(req(e.Left, e), keys);
+    lowerJoinKey(req(e.Right, e), keys);
+    return;
+  }
+  if (kind === 'EqualExpression') {
+    const side = (n: KNode): [string, string] => {
+      if (kindName(n) !== 'PathExpression')
+        throw unsupported(`The join key '${n.toString().trim()}'`, ...at(n));
+      return [req(n.Expression, n).toString().trim(), req(n.Selector?.SimpleName, n)];
+    };
+    const [s1, c1] = side(req(e.Left, e));
+    const [s2, c2] = side(req(e.Right, e));
+    if (s1 === '$left' && s2 === '$right') keys.push({ left: c1, right: c2 });
+    else if (s1 === '$right' && s2 === '$left') keys.push({ left: c2, right: c1 });
+    else throw unsupported(`The join key '${e.toString().trim()}'`, ...at(e));
+    return;
+  }
+  throw unsupported(`The join condition '${e.toString().trim()}'`, ...at(e));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+
+/** Kusto's `dynamic(...)` literal text → JSON text (single-quoted strings allowed in KQL). */
+function dynamicLiteralJson(text: string, node: KNode): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === "'" || ch === '"') {
+      let j = i + 1;
+      let value = '';
+      while (j < text.length && text[j] !== ch) {
+        if (text[j] === '\\' && j + 1 < text.length) {
+          const n = text[j + 1]!;
+          value += n === 'n' ? '\n' : n === 't' ? '\t' : n === 'r' ? '\r' : n;
+          j += 2;
+        } else value += text[j++];
+      }
+      out += JSON.stringify(value);
+      i = j;
+    } else out += ch;
+  }
+  try {
+    return JSON.stringify(JSON.parse(out));
+  } catch {
+    throw unsupported(`The dynamic literal '${text}'`, ...at(node));
+  }
+}
+
+function longText(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+/** `[d.]hh:mm[:ss[.fffffff]]` → ticks. */
+function timespanTextTicks(text: string): string | undefined {
+  const m = /^(-)?(?:(\d+)\.)?(\d+):(\d+)(?::(\d+)(?:\.(\d{1,7}))?)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const [, neg, d, h, mi, s, f] = m;
+  const ticks =
+    BigInt(d ?? 0) * 864000000000n +
+    BigInt(h!) * 36000000000n +
+    BigInt(mi!) * 600000000n +
+    BigInt(s ?? 0) * 10000000n +
+    BigInt((f ?? '').padEnd(7, '0') || '0');
+  return String(neg ? -ticks : ticks);
+}
+
+function literal(node: KNode, kind: string): Scalar | undefined {
+  const type = (t: ScalarType, value: string | number | boolean | null): Scalar => ({
+    k: 'lit',
+    type: t,
+    value,
+  });
+  const v = node.LiteralValue as { ticks?: unknown; v?: unknown } | string | null | undefined;
+  const text = node.toString().trim();
+  switch (kind) {
+    case 'StringLiteralExpression':
+    case 'CompoundStringLiteralExpression':
+      return type('string', typeof v === 'string' ? v : '');
+    case 'LongLiteralExpression':
+      return type('long', longText(v));
+    case 'IntLiteralExpression':
+      return type('int', longText(v));
+    case 'RealLiteralExpression':
+    case 'DecimalLiteralExpression':
+      return type(
+        kind === 'RealLiteralExpression' ? 'real' : 'decimal',
+        v === null || v === undefined ? null : Number(String(v)),
+      );
+    case 'BooleanLiteralExpression':
+      return type('bool', v === null || v === undefined ? null : String(v) === 'True');
+    case 'NullLiteralExpression':
+      return type('null', null);
+    case 'GuidLiteralExpression': {
+      const inner = /^guid\((.*)\)$/s.exec(text)?.[1]?.trim() ?? null;
+      return type('guid', inner === 'null' ? null : inner);
+    }
+    case 'DateTimeLiteralExpression': {
+      const inner = /^datetime\((.*)\)$/s.exec(text)?.[1]?.trim() ?? null;
+      return type('datetime', inner === 'null' ? null : inner);
+    }
+    case 'TimespanLiteralExpression': {
+      if (v === null || v === undefined) return type('timespan', null);
+      const inner = /^(?:time|timespan)\((.*)\)$/s.exec(text)?.[1];
+      const fromText = inner !== undefined ? timespanTextTicks(inner) : undefined;
+      const ticks = fromText ?? String((v as { ticks: unknown }).ticks);
+      return type('timespan', ticks);
+    }
+    case 'DynamicExpression': {
+      const inner = /^dynamic\s*\((.*)\)$/s.exec(text)?.[1]?.trim() ?? 'null';
+      const json = dynamicLiteralJson(inner, node);
+      return type('dynamic', json === 'null' ? null : json);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function inItems(list: KNode[], scope: Scope): Scalar[] {
+  const out: Scalar[] = [];
+  for (const e of list) {
+    const s = lowerScalar(e, scope);
+    if (s.k === 'lit' && s.type === 'dynamic') {
+      const value = s.value === null ? null : (JSON.parse(String(s.value)) as unknown);
+      const flat = Array.isArray(value) ? value.flat(Number.POSITIVE_INFINITY) : [value];
+      for (const x of flat) {
+        if (typeof x === 'string') out.push({ k: 'lit', type: 'string', value: x });
+        else if (typeof x === 'number')
+          out.push({
+            k: 'lit',
+            type: Number.isInteger(x) ? 'long' : 'real',
+            value: Number.isInteger(x) ? String(x) : x,
+          });
+        else if (typeof x === 'boolean') out.push({ k: 'lit', type: 'bool', value: x });
+      }
+    } else if (s.type === 'dynamic') {
+      throw unsupported(`'in' over a non-literal dynamic array`, ...at(e));
+    } else out.push(s);
+  }
+  return out;
+}
+
+function lowerScalar(node: KNode, scope: Scope): Scalar {
+  const kind = kindName(node);
+  const lit = literal(node, kind);
+  if (lit) return lit;
+  const cls = node.constructor.$$name.split('.').pop();
+  const type = () => scalarType(node.ResultType, node);
+  switch (kind) {
+    case 'ParenthesizedExpression':
+      return lowerScalar(req(node.Expression, node), scope);
+    case 'NameReference':
+    case 'BracketedName': {
+      const sym = node.ReferencedSymbol;
+      const symClass = sym?.constructor.$$name ?? '';
+      if (sym && symClass.endsWith('ColumnSymbol')) return { k: 'col', name: sym.Name, type: type() };
+      if (sym && symClass.endsWith('VariableSymbol')) {
+        const bound = scope.lets.get(sym.Name);
+        if (bound?.k === 'scalar') return bound.expr;
+      }
+      throw unsupported(`The reference '${node.toString().trim()}'`, ...at(node));
+    }
+    case 'UnaryMinusExpression':
+    case 'UnaryPlusExpression': {
+      const arg = lowerScalar(req(node.Expression, node), scope);
+      if (kind === 'UnaryPlusExpression') return arg;
+      if (arg.k === 'lit' && arg.value !== null) {
+        if (typeof arg.value === 'number') return { ...arg, value: -arg.value };
+        if (typeof arg.value === 'string' && /^\d+$/.test(arg.value))
+          return { ...arg, value: `-${arg.value}` };
+      }
+      return { k: 'unary', op: '-', arg, type: type() };
+    }
+    case 'FunctionCallExpression': {
+      const fn = req(node.ReferencedSymbol?.Name, node);
+      const entry = SCALAR_FUNCTIONS[fn];
+      if (!entry) throw unsupportedFunction(fn, ...at(node));
+      const args = items(node.ArgumentList?.Expressions).map((e) => lowerScalar(e, scope));
+      if (args.length < entry.minArgs || args.length > entry.maxArgs)
+        throw unsupported(`'${fn}' with ${args.length} arguments`, ...at(node));
+      return { k: 'call', fn, args, type: type() };
+    }
+    case 'PathExpression': {
+      const base = lowerScalar(req(node.Expression, node), scope);
+      const sel = req(node.Selector, node);
+      const key =
+        sel.SimpleName ??
+        (kindName(sel) === 'BracketedExpression' ? String(sel.Expression?.LiteralValue ?? '') : undefined);
+      if (base.type !== 'dynamic' || key === undefined)
+        throw unsupported(`The path '${node.toString().trim()}'`, ...at(node));
+      return { k: 'member', base, key, type: 'dynamic' };
+    }
+    case 'ElementExpression': {
+      const base = lowerScalar(req(node.Expression, node), scope);
+      const sel = req(node.Selector, node);
+      const inner = lowerScalar(req(sel.Expression, sel), scope);
+      if (base.type !== 'dynamic') throw unsupported(`Indexing '${node.toString().trim()}'`, ...at(node));
+      const key = inner.k === 'lit' && inner.type === 'string' ? String(inner.value) : inner;
+      return { k: 'member', base, key, type: 'dynamic' };
+    }
+    case 'BetweenExpression':
+    case 'NotBetweenExpression': {
+      const couple = req(node.Right, node);
+      return {
+        k: 'between',
+        negated: kind === 'NotBetweenExpression',
+        arg: lowerScalar(req(node.Left, node), scope),
+        lo: lowerScalar(req(couple.First, couple), scope),
+        hi: lowerScalar(req(couple.Second, couple), scope),
+        type: 'bool',
+      };
+    }
+    case 'MatchesRegexExpression':
+      return {
+        k: 'binary',
+        op: 'matches regex',
+        left: lowerScalar(req(node.Left, node), scope),
+        right: lowerScalar(req(node.Right, node), scope),
+        type: 'bool',
+      };
+  }
+  if (cls === 'InExpression' || cls === 'HasAnyExpression' || cls === 'HasAllExpression') {
+    const op = req(node.Operator?.Text, node);
+    return {
+      k: 'in',
+      op,
+      left: lowerScalar(req(node.Left, node), scope),
+      items: inItems(items(node.Right?.Expressions), scope),
+      type: 'bool',
+    };
+  }
+  if (cls === 'BinaryExpression') {
+    const op = req(node.Operator?.Text, node);
+    return {
+      k: 'binary',
+      op,
+      left: lowerScalar(req(node.Left, node), scope),
+      right: lowerScalar(req(node.Right, node), scope),
+      type: type(),
+    };
+  }
+  throw unsupported(`The expression '${node.toString().trim().slice(0, 60)}'`, ...at(node));
+}

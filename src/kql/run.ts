@@ -1,0 +1,126 @@
+/**
+ * KQL text → result rows: parse and bind (Kusto's language service), lower to IR, compile to SQL,
+ * execute on the workspace's log store and map values back to KQL's wire forms.
+ */
+import type { TableCatalog } from '../workspace/catalog.js';
+import type { Workspace } from '../workspace/workspace.js';
+import { compile } from './compile.js';
+import { KqlError } from './errors.js';
+import { type Column, printIr, type ScalarType, type Tabular } from './ir.js';
+import { analyze } from './language.js';
+import { lower } from './lower.js';
+
+export interface CompiledQuery {
+  readonly ir: Tabular;
+  readonly sql: string;
+  /** Result columns (hidden standard columns left out). */
+  readonly columns: readonly { name: string; type: ScalarType }[];
+  /** `printIr` of the IR, for `--explain`. */
+  explain(): string;
+}
+
+/** Parses, binds, lowers and compiles; throws `KqlError` with Kusto's code on the first error. */
+export interface QueryOptions {
+  /** Filter every table read on `TimeGenerated` (the Query API's `timespan`). */
+  readonly timeRange?: { readonly start: Date; readonly end: Date };
+}
+
+export function compileQuery(
+  text: string,
+  catalog: TableCatalog,
+  database = 'vigil',
+  options: QueryOptions = {},
+): CompiledQuery {
+  const { code, diagnostics } = analyze(text, catalog);
+  const error = diagnostics.find((d) => d.severity === 'Error');
+  if (error) throw new KqlError(error.code as `KS${string}`, error.message, error.start, error.length);
+  const ir = lower(code, catalog);
+  const sql = compile(ir, { database, timeRange: options.timeRange });
+  const columns = ir.columns.filter((c: Column) => !c.hidden).map((c) => ({ name: c.name, type: c.type }));
+  return { ir, sql, columns, explain: () => printIr(ir) };
+}
+
+export interface QueryResult {
+  readonly columns: readonly { name: string; type: ScalarType }[];
+  readonly rows: unknown[][];
+}
+
+const TICKS_PER_SECOND = 10_000_000n;
+
+/** Ticks → `[-][d.]hh:mm:ss[.fffffff]`. */
+export function formatTimespan(ticks: bigint): string {
+  const neg = ticks < 0n;
+  let t = neg ? -ticks : ticks;
+  const frac = t % TICKS_PER_SECOND;
+  t /= TICKS_PER_SECOND;
+  const s = t % 60n;
+  t /= 60n;
+  const m = t % 60n;
+  t /= 60n;
+  const h = t % 24n;
+  const d = t / 24n;
+  const two = (v: bigint) => v.toString().padStart(2, '0');
+  return `${neg ? '-' : ''}${d > 0n ? `${d}.` : ''}${two(h)}:${two(m)}:${two(s)}${frac > 0n ? `.${frac.toString().padStart(7, '0')}` : ''}`;
+}
+
+/** `2024-05-01 10:00:00.1230000` → `2024-05-01T10:00:00.1230000Z` (no fraction when it is zero). */
+function formatDatetime(text: string): string {
+  return `${text.replace(' ', 'T').replace(/\.0+$/, '')}Z`;
+}
+
+function toKqlValue(v: unknown, type: ScalarType): unknown {
+  if (v === null || v === undefined) return type === 'string' ? '' : null;
+  switch (type) {
+    case 'string':
+      return String(v);
+    case 'long':
+    case 'int': {
+      const text = String(v);
+      const n = Number(text);
+      return Number.isSafeInteger(n) ? n : text;
+    }
+    case 'real':
+      return typeof v === 'number' ? v : Number(v);
+    case 'decimal':
+      return String(v);
+    case 'bool':
+      return v === true || v === 1 || v === '1' || v === 'true';
+    case 'datetime':
+      return formatDatetime(String(v));
+    case 'timespan':
+      return formatTimespan(BigInt(String(v)));
+    case 'dynamic': {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    }
+    default:
+      return v;
+  }
+}
+
+/** Runs a KQL query against the workspace's store. */
+export async function runQuery(
+  ws: Workspace,
+  text: string,
+  options: QueryOptions = {},
+): Promise<QueryResult> {
+  const compiled = compileQuery(text, ws.catalog, ws.store.database, options);
+  let output: string;
+  try {
+    output = await ws.store.queryText(compiled.sql, 'JSONCompact');
+  } catch (err) {
+    // The store's message may quote the SQL: keep it out of what the user sees.
+    const engineCode = (err as { engineCode?: number }).engineCode;
+    throw new KqlError(
+      'KQL_EXECUTION_FAILED',
+      `The query could not be executed${engineCode ? ` (engine error ${engineCode})` : ''}.`,
+    );
+  }
+  const parsed = JSON.parse(output) as { data: unknown[][] };
+  const rows = parsed.data.map((row) => row.map((v, i) => toKqlValue(v, compiled.columns[i]!.type)));
+  return { columns: compiled.columns, rows };
+}
