@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { auditRecord } from '../simulator/generators/office365-audit.js';
 import { resolveTable } from '../workspace/catalog.js';
 import { AWSCloudTrail } from '../workspace/tables/AWSCloudTrail.js';
 import { McasShadowItReporting } from '../workspace/tables/McasShadowItReporting.js';
@@ -373,5 +374,32 @@ describe('RowMapper: composite record key (McasShadowItReporting)', () => {
   it('accepts a partly empty key but rejects an entirely empty one', () => {
     expect(mcas.map({ MachineName: 'pc-1' }, RECEIVED).key).toBe('\u001f\u001f\u001f\u001f\u001fpc-1');
     expect(rejection(mcas, { AppName: 'Dropbox', StreamName: '' }).reason).toBe('MissingRecordKey');
+  });
+});
+
+describe('RowMapper.mapToJson', () => {
+  it('writes the same row as map(), plus the tail, for source- and table-shaped records', () => {
+    const mapper = new RowMapper(resolveTable(OfficeActivity));
+    const received = '2026-11-27 00:00:00.0000000';
+    const options = { seed: 3, startMs: Date.parse('2026-11-26T00:00:00Z'), stepMs: 1000 };
+    const records: Record<string, unknown>[] = Array.from({ length: 50 }, (_, i) => auditRecord(i, options));
+    records.push({
+      OfficeId: 'table-shaped',
+      TimeGenerated: '2026-11-26T01:02:03Z',
+      RecordType: 'ExchangeAdmin',
+    });
+    for (const record of records) {
+      const { row, key } = mapper.map(record, received);
+      const json = mapper.mapToJson(record, received, ',"_BilledSize":12');
+      expect(json.key).toBe(key);
+      expect(JSON.parse(json.json)).toEqual({ ...row, _BilledSize: 12 });
+    }
+  });
+
+  it('rejects what map() rejects', () => {
+    const mapper = new RowMapper(resolveTable(OfficeActivity));
+    expect(() => mapper.mapToJson({ Operation: 'x' }, '2026-11-27 00:00:00.0000000', '')).toThrow(
+      RecordRejection,
+    );
   });
 });

@@ -66,6 +66,11 @@ export class RowMapper {
   /** Position of each slot in the record key, or -1. */
   private readonly keyIndexOfSlot: number[];
   private readonly keyValues: unknown[];
+  /** Slots `fill` found a value for, in the order found, and how many. */
+  private readonly filled: Uint16Array;
+  private filledCount = 0;
+  /** Slots that may get a value without the record carrying one: TimeGenerated, constants, key columns. */
+  private readonly alwaysSlots: readonly number[];
 
   constructor(readonly table: ResolvedTable) {
     this.columns = table.columns.filter((c) => !c.system);
@@ -88,6 +93,12 @@ export class RowMapper {
     this.jsonNames = this.columns.map((c) => `,${JSON.stringify(c.name)}:`);
     this.keyIndexOfSlot = this.columns.map((c) => this.keyColumns.indexOf(c.name));
     this.keyValues = new Array(this.keyColumns.length).fill(undefined);
+    this.filled = new Uint16Array(this.columns.length);
+    this.alwaysSlots = this.columns
+      .map((c, slot) =>
+        slot === this.timeSlot || c.constant !== undefined || this.keyIndexOfSlot[slot]! >= 0 ? slot : -1,
+      )
+      .filter((slot) => slot >= 0);
   }
 
   /** Maps one parsed record; `receivedAt` is the datetime text used when the record has no TimeGenerated. */
@@ -112,18 +123,26 @@ export class RowMapper {
    */
   mapToJson(record: unknown, receivedAt: string, tail: string): { json: string; key: string } {
     this.fill(record);
-    const n = this.columns.length;
     const keyValues = this.keyValues;
+    keyValues.fill(undefined);
     let out = '';
-    for (let slot = 0; slot < n; slot++) {
-      const stored = this.stored(slot, receivedAt);
-      const keyIndex = this.keyIndexOfSlot[slot]!;
-      if (keyIndex >= 0) keyValues[keyIndex] = stored;
-      if (stored === undefined || stored === '') continue;
-      out += this.jsonNames[slot]! + (typeof stored === 'string' ? JSON.stringify(stored) : String(stored));
+    // Only the columns the record filled, plus those that get a value anyway (TimeGenerated, constants,
+    // key columns): a few dozen of a table's up-to-130 columns.
+    const filled = this.filled;
+    for (let i = 0; i < this.filledCount; i++) out += this.jsonColumn(filled[i]!, receivedAt, keyValues);
+    for (const slot of this.alwaysSlots) {
+      if (this.best[slot] === NONE) out += this.jsonColumn(slot, receivedAt, keyValues);
     }
     const key = this.keyColumns.length > 0 ? this.keyText(keyValues) : '';
     return { json: `{${out.slice(1)}${tail}}`, key };
+  }
+
+  private jsonColumn(slot: number, receivedAt: string, keyValues: unknown[]): string {
+    const stored = this.stored(slot, receivedAt);
+    const keyIndex = this.keyIndexOfSlot[slot]!;
+    if (keyIndex >= 0) keyValues[keyIndex] = stored;
+    if (stored === undefined || stored === '') return '';
+    return this.jsonNames[slot]! + (typeof stored === 'string' ? JSON.stringify(stored) : String(stored));
   }
 
   private keyText(values: readonly unknown[]): string {
@@ -150,6 +169,8 @@ export class RowMapper {
     const values = this.values;
     const best = this.best;
     best.fill(NONE);
+    const filled = this.filled;
+    let filledCount = 0;
     // One pass over the record's own fields (a few dozen) instead of one lookup per column (up to ~130).
     const fields = Object.keys(r);
     for (let f = 0; f < fields.length; f++) {
@@ -160,20 +181,25 @@ export class RowMapper {
       if (isAbsent(v)) continue;
       for (let t = 0; t < targets.length; t++) {
         const target = targets[t]!;
-        if (target.priority < best[target.slot]!) {
+        const was = best[target.slot]!;
+        if (target.priority < was) {
+          if (was === NONE) filled[filledCount++] = target.slot;
           best[target.slot] = target.priority;
           values[target.slot] = v;
         }
       }
     }
     for (const p of this.nested) {
-      if (p.priority >= best[p.slot]!) continue;
+      const was = best[p.slot]!;
+      if (p.priority >= was) continue;
       const v = readPath(r, p.parts);
       if (!isAbsent(v)) {
+        if (was === NONE) filled[filledCount++] = p.slot;
         best[p.slot] = p.priority;
         values[p.slot] = v;
       }
     }
+    this.filledCount = filledCount;
   }
 
   /** The stored form of a column after `fill`: converted, constant-defaulted and coerced; undefined if none. */
