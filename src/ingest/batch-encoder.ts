@@ -108,7 +108,11 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
     lines++;
     let record: unknown;
     try {
-      record = JSON.parse(textDecoder.decode(line.bytes));
+      // Buffer's own UTF-8 decoding is faster than TextDecoder for short lines (lines from a worker are plain
+      // Uint8Arrays).
+      record = JSON.parse(
+        Buffer.isBuffer(line.bytes) ? line.bytes.toString('utf8') : textDecoder.decode(line.bytes),
+      );
     } catch (err) {
       quarantine(line, 'MalformedJson', (err as Error).message);
       continue;

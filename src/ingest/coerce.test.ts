@@ -324,3 +324,21 @@ describe('coerce: string', () => {
     expect(coerce('string', [{ a: 1 }])).toBe('[{"a":1}]');
   });
 });
+
+describe('normalizeDatetime: the fast path for YYYY-MM-DDTHH:MM:SS[.f][Z]', () => {
+  it('agrees with the calendar and the general parser', () => {
+    expect(normalizeDatetime('2024-02-29T23:59:59')).toBe('2024-02-29 23:59:59.0000000');
+    expect(normalizeDatetime('2023-02-29T00:00:00')).toBeUndefined();
+    expect(normalizeDatetime('1900-02-29T00:00:00')).toBeUndefined();
+    expect(normalizeDatetime('2000-02-29T00:00:00Z')).toBe('2000-02-29 00:00:00.0000000');
+    expect(normalizeDatetime('2024-04-31T00:00:00')).toBeUndefined();
+    expect(normalizeDatetime('2024-05-01T10:00:00.123456789Z')).toBe('2024-05-01 10:00:00.1234567');
+    expect(normalizeDatetime('2024-05-01T10:00:00.5')).toBe('2024-05-01 10:00:00.5000000');
+    expect(normalizeDatetime('2024-05-01T10:00:00.Z')).toBeUndefined();
+    expect(normalizeDatetime('2024-05-01T24:00:00')).toBeUndefined();
+    expect(normalizeDatetime('2024-05-01T10:00:00ZZ')).toBeUndefined();
+    // Not the fast shape: the general parser still converts offsets.
+    expect(normalizeDatetime('2024-05-01T10:00:00+02:00')).toBe('2024-05-01 08:00:00.0000000');
+    expect(normalizeDatetime('1899-12-31T23:59:59Z')).toBeUndefined();
+  });
+});

@@ -139,7 +139,56 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
  * RFC 1123 form (`Tue, 01 Jul 2025 10:00:00 GMT`; the day name is not checked against the date). Returns
  * undefined for anything else, including dates the calendar does not have (`2024-02-30`, `31 Feb`).
  */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digitsAt(s: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * The shapes nearly every source sends, handled without regular expressions or `Date`:
+ * `YYYY-MM-DDTHH:MM:SS` (Office 365's CreationTime, no zone = UTC), optionally with `.fff…` and/or `Z`.
+ * Anything else (offsets, spaces, RFC 1123, odd fractions) returns undefined and takes the general path.
+ */
+function fastIsoUtc(s: string): string | undefined {
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84)
+    return undefined;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const y = digitsAt(s, 0, 4);
+  const mo = digitsAt(s, 5, 2);
+  const d = digitsAt(s, 8, 2);
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const sec = digitsAt(s, 17, 2);
+  if (y < MIN_YEAR || y > MAX_YEAR || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59) {
+    return undefined;
+  }
+  if (sec < 0 || sec > 59) return undefined;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!)) return undefined;
+  let i = 19;
+  let fraction = '';
+  if (i < s.length && s.charCodeAt(i) === 46) {
+    let j = i + 1;
+    while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    if (j === i + 1) return undefined;
+    fraction = s.slice(i + 1, Math.min(j, i + 8));
+    i = j;
+  }
+  if (i < s.length && s.charCodeAt(i) === 90 && i === s.length - 1) i++;
+  if (i !== s.length) return undefined;
+  return `${s.slice(0, 10)} ${s.slice(11, 19)}.${fraction.padEnd(7, '0')}`;
+}
+
 export function normalizeDatetime(text: string): string | undefined {
+  const fast = fastIsoUtc(text);
+  if (fast !== undefined) return fast;
   const s = text.trim();
   const iso = ISO.exec(s);
   if (iso) {
