@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pidAlive } from '../server/serve.js';
 import { dataPaths } from '../workspace/workspace.js';
 import { CliError } from './output.js';
 
@@ -11,15 +12,6 @@ export interface RunningServer {
   readonly url: string;
   readonly caFile?: string;
   readonly token: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The server that owns this data directory's store, if one runs (its pid is alive and it wrote its token). */
@@ -31,7 +23,7 @@ export function findRunningServer(dataDir: string): RunningServer | undefined {
       url: string;
       caFile?: string;
     };
-    if (!alive(info.pid)) return undefined;
+    if (!pidAlive(info.pid)) return undefined;
     const token = fs.readFileSync(path.join(run, 'local-token'), 'utf8').trim();
     return { url: info.url, caFile: info.caFile, token };
   } catch {

@@ -189,7 +189,8 @@ async function runningServer(infoFile: string): Promise<ServerRunInfo | undefine
   return (await answers(info)) ? info : undefined;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
