@@ -8,6 +8,7 @@ import type { TableStats, Workspace } from '../workspace/workspace.js';
 import { registerAuth } from './auth/plugin.js';
 import type { TokenService } from './auth/token-service.js';
 import { ApiError, installErrorHandling } from './errors.js';
+import { QueryLogWriter } from './query/query-log.js';
 import { registerQueryRoutes } from './query/routes.js';
 
 export interface AppOptions {
@@ -110,7 +111,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
     for (const controller of inflight) controller.abort();
   });
 
-  registerQueryRoutes(app, { workspace, run: (text, options) => runQuery(workspace, text, options) });
+  const queryLog = new QueryLogWriter(options.ingest, options.logger);
+  app.addHook('onClose', async () => queryLog.flush());
+  registerQueryRoutes(app, {
+    workspace,
+    run: (text, runOptions) => runQuery(workspace, text, runOptions),
+    log: (entry) => queryLog.record(entry),
+  });
 
   app.get('/health', { config: { public: true } }, async () => ({
     status: 'Healthy',

@@ -201,4 +201,24 @@ describe('Query API through @azure/monitor-query-logs', () => {
       );
     expect(err?.statusCode).toBe(401);
   });
+
+  it('records every answered query in LAQueryLogs, with who asked, the status and the row count', async () => {
+    // Rows are written in the background about a second after the query.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const result = await client.queryWorkspace(
+      workspaceId,
+      `LAQueryLogs
+       | where AADEmail == "administrator"
+       | summarize n = count(), returned = sum(ResponseRowCount) by ResponseCode
+       | order by ResponseCode asc`,
+      { duration: 'P1D' },
+    );
+    expect(result.status).toBe(LogsQueryResultStatus.Success);
+    if (result.status !== LogsQueryResultStatus.Success) return;
+    // Earlier tests: 5 answered queries (2 + 3 batch items that ran) and 2 refused with 400.
+    expect(result.tables[0]!.rows).toEqual([
+      [200, 4, 2 + 1 + 1 + 1],
+      [400, 2, 0],
+    ]);
+  });
 });

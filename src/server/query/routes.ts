@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { QueryResult } from '../../kql/run.js';
 import type { Workspace } from '../../workspace/workspace.js';
 import { ApiError, toHttpError } from '../errors.js';
+import type { QueryLogEntry } from './query-log.js';
 import {
   encodeCell,
   type Preferences,
@@ -38,7 +39,44 @@ function badArgument(message: string): ApiError {
 }
 
 /** One query, as both the single endpoint and each batch item run it. Throws for the error envelope. */
-async function answer(run: KqlRunner, body: QueryBody, prefs: Preferences): Promise<Record<string, unknown>> {
+async function answer(
+  run: KqlRunner,
+  body: QueryBody,
+  prefs: Preferences,
+  audit?: Audit,
+): Promise<Record<string, unknown>> {
+  const receivedAt = Date.now();
+  let status = 200;
+  let rowCount = 0;
+  try {
+    const response = await answerUnaudited(run, body, prefs);
+    rowCount = (response.tables as { rows: unknown[] }[])[0]?.rows.length ?? 0;
+    return response;
+  } catch (err) {
+    status = toHttpError(err).status;
+    throw err;
+  } finally {
+    audit?.({
+      receivedAt,
+      queryText: typeof body.query === 'string' ? body.query : '',
+      context: { timespan: typeof body.timespan === 'string' ? body.timespan : null },
+      status,
+      durationMs: Date.now() - receivedAt,
+      rowCount,
+    });
+  }
+}
+
+/** Records one answered query; the route fills in who asked. */
+type Audit = (
+  entry: Pick<QueryLogEntry, 'receivedAt' | 'queryText' | 'context' | 'status' | 'durationMs' | 'rowCount'>,
+) => void;
+
+async function answerUnaudited(
+  run: KqlRunner,
+  body: QueryBody,
+  prefs: Preferences,
+): Promise<Record<string, unknown>> {
   if (typeof body.query !== 'string' || body.query.trim() === '') {
     throw badArgument("The request needs a 'query' string with the KQL to run.");
   }
@@ -103,16 +141,33 @@ function bodyOf(request: FastifyRequest): QueryBody {
  */
 export function registerQueryRoutes(
   app: FastifyInstance,
-  options: { workspace: Workspace; run: KqlRunner },
+  options: { workspace: Workspace; run: KqlRunner; log?: (entry: QueryLogEntry) => void },
 ): void {
-  const { workspace, run } = options;
+  const { workspace, run, log } = options;
+  // A batch item's correlation id is the request's plus the item id: each query is its own LAQueryLogs row.
+  const auditFor =
+    (request: FastifyRequest, itemId?: string): Audit =>
+    (entry) =>
+      log?.({
+        ...entry,
+        tokenId: request.principal?.tokenId ?? '',
+        tokenName: request.principal?.name ?? '',
+        correlationId: itemId === undefined ? String(request.id) : `${request.id}/${itemId}`,
+        clientApp: String(request.headers['user-agent'] ?? ''),
+        context: { ...entry.context, workspaces: [workspace.id] },
+      });
 
   app.post<{ Params: { workspaceId: string } }>(
     '/v1/workspaces/:workspaceId/query',
     { config: { role: 'Reader' } },
     async (request, reply) => {
       checkWorkspace(workspace, request.params.workspaceId);
-      const result = await answer(run, bodyOf(request), parsePrefer(request.headers.prefer));
+      const result = await answer(
+        run,
+        bodyOf(request),
+        parsePrefer(request.headers.prefer),
+        auditFor(request),
+      );
       return reply.type('application/json; charset=utf-8').send(result);
     },
   );
@@ -123,7 +178,12 @@ export function registerQueryRoutes(
     async (request, reply) => {
       checkWorkspace(workspace, request.params.workspaceId);
       const { query, timespan } = request.query;
-      const result = await answer(run, { query, timespan }, parsePrefer(request.headers.prefer));
+      const result = await answer(
+        run,
+        { query, timespan },
+        parsePrefer(request.headers.prefer),
+        auditFor(request),
+      );
       return reply.type('application/json; charset=utf-8').send(result);
     },
   );
@@ -160,7 +220,7 @@ export function registerQueryRoutes(
         responses.push({
           id,
           status: 200,
-          body: await answer(run, item as QueryBody, parsePrefer(headers.prefer)),
+          body: await answer(run, item as QueryBody, parsePrefer(headers.prefer), auditFor(request, id)),
         });
       } catch (err) {
         const mapped = toHttpError(err, { correlationId: request.id });

@@ -2,6 +2,7 @@ import type { TableSchema } from '../schema.js';
 import { AWSCloudTrail } from './AWSCloudTrail.js';
 import { Dynamics365Activity } from './Dynamics365Activity.js';
 import { IngestionQuarantine } from './IngestionQuarantine.js';
+import { LAQueryLogs } from './LAQueryLogs.js';
 import { McasShadowItReporting } from './McasShadowItReporting.js';
 import { MicrosoftPurviewInformationProtection } from './MicrosoftPurviewInformationProtection.js';
 import { OfficeActivity } from './OfficeActivity.js';
@@ -22,4 +23,5 @@ export const builtinTables: readonly TableSchema[] = [
   AWSCloudTrail,
   SentinelHealth,
   IngestionQuarantine,
+  LAQueryLogs,
 ];
