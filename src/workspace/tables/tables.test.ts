@@ -25,7 +25,7 @@ const STANDARD = [
 ];
 
 describe('built-in tables', () => {
-  it('lists the ten tables once each', () => {
+  it('lists the eleven tables once each', () => {
     const names = builtinTables.map((t) => t.name);
     expect(new Set(names).size).toBe(names.length);
     expect([...names].sort()).toEqual(
@@ -33,6 +33,7 @@ describe('built-in tables', () => {
         'AWSCloudTrail',
         'Dynamics365Activity',
         'IngestionQuarantine',
+        'LAQueryLogs',
         'McasShadowItReporting',
         'MicrosoftPurviewInformationProtection',
         'OfficeActivity',
