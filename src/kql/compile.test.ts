@@ -96,6 +96,44 @@ describe('compileQuery: golden SQL', () => {
     );
   });
 
+  it('mv-expand: element arrays, ARRAY JOIN over row numbers, lockstep by index', () => {
+    expect(
+      sql(
+        'datatable(a:dynamic, b:dynamic)[dynamic([1]), dynamic([2])] | mv-expand with_itemindex=i a, b to typeof(long) limit 5',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT __e0 AS \`a\`, __e1 AS \`b\`, __e2 AS \`i\` FROM (SELECT nullIf(__ma0[__mvi + 1], 'null') AS __e0, toInt64OrNull(multiIf(isNull(__ma1[__mvi + 1]), '', JSONType(__ma1[__mvi + 1]) = 'String', JSONExtractString(__ma1[__mvi + 1]), JSONType(__ma1[__mvi + 1]) = 'Null', '', assumeNotNull(__ma1[__mvi + 1]))) AS __e1, toInt64(__mvi) AS __e2 FROM (SELECT *, multiIf(__mv0 = 'null', CAST([NULL], 'Array(Nullable(String))'), JSONType(__mv0) = 'Array', CAST(JSONExtractArrayRaw(__mv0), 'Array(Nullable(String))'), JSONType(__mv0) = 'Object', CAST(arrayMap(kv -> concat('{', toJSONString(kv.1), ':', kv.2, '}'), JSONExtractKeysAndValuesRaw(__mv0)), 'Array(Nullable(String))'), CAST([__mv0], 'Array(Nullable(String))')) AS __ma0, multiIf(__mv1 = 'null', CAST([NULL], 'Array(Nullable(String))'), JSONType(__mv1) = 'Array', CAST(JSONExtractArrayRaw(__mv1), 'Array(Nullable(String))'), JSONType(__mv1) = 'Object', CAST(arrayMap(kv -> concat('{', toJSONString(kv.1), ':', kv.2, '}'), JSONExtractKeysAndValuesRaw(__mv1)), 'Array(Nullable(String))'), CAST([__mv1], 'Array(Nullable(String))')) AS __ma1 FROM (SELECT *, ifNull(\`a\`, 'null') AS __mv0, ifNull(\`b\`, 'null') AS __mv1 FROM (SELECT * FROM values('\`a\` Nullable(String), \`b\` Nullable(String)', ('[1]', '[2]'))) AS __s0) AS __s1) AS __s2 ARRAY JOIN range(toUInt64(least(greatest(length(__ma0), length(__ma1)), toUInt64(greatest(5, 0))))) AS __mvi) AS __s3"`,
+    );
+  });
+
+  it('parse: anchored RE2 regex, match + extractGroups', () => {
+    expect(sql('datatable(s:string)["a=1 b"] | parse s with * "a=" n:long " " rest')).toMatchInlineSnapshot(
+      `"SELECT __e0 AS \`s\`, __e1 AS \`n\`, __e2 AS \`rest\` FROM (SELECT \`s\` AS __e0, if(__pm, toInt64OrNull(trimBoth(__pg[1])), CAST(NULL, 'Nullable(Int64)')) AS __e1, if(__pm, __pg[2], '') AS __e2 FROM (SELECT *, match(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pm, extractGroups(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pg FROM (SELECT *, \`s\` AS __pt FROM (SELECT * FROM values('\`s\` String', ('a=1 b'))) AS __s0) AS __s1) AS __s2) AS __s3"`,
+    );
+  });
+
+  it('range, print, toscalar, union withsource with type suffixes', () => {
+    expect(sql('range x from 1 to 5 step 2')).toMatchInlineSnapshot(
+      `"SELECT toInt64(1 + toInt64(__n) * (2)) AS \`x\` FROM (SELECT arrayJoin(range(toUInt64(greatest(intDiv(5 - 1, 2) + 1, 0)))) AS __n) AS __s0"`,
+    );
+    expect(
+      sql('let m = toscalar(datatable(x:long)[1] | summarize max(x)); print v = m'),
+    ).toMatchInlineSnapshot(
+      `"SELECT (SELECT toNullable(\`max_x\`) FROM (SELECT __a0 AS \`max_x\` FROM (SELECT max(\`x\`) AS __a0 FROM (SELECT * FROM values('\`x\` Nullable(Int64)', (1))) AS __s0) AS __s1) AS __s2 LIMIT 1) AS \`v\`"`,
+    );
+    expect(
+      sql('union withsource=T (datatable(x:long)[1]), (datatable(x:string)["q"])'),
+    ).toMatchInlineSnapshot(
+      `"SELECT 'union_arg0' AS \`T\`, \`x\` AS \`x_long\`, CAST('', 'String') AS \`x_string\` FROM (SELECT * FROM values('\`x\` Nullable(Int64)', (1))) AS __s0 UNION ALL SELECT 'union_arg1' AS \`T\`, CAST(NULL, 'Nullable(Int64)') AS \`x_long\`, \`x\` AS \`x_string\` FROM (SELECT * FROM values('\`x\` String', ('q'))) AS __s1"`,
+    );
+  });
+
+  it('render is metadata only', () => {
+    const q = compileQuery('print x = 1 | render barchart with (title="t")', catalog);
+    expect(q.render).toEqual({ visualization: 'barchart', title: 't' });
+    expect(q.sql).toBe(compileQuery('print x = 1', catalog).sql);
+  });
+
   it('hidden columns are selected only when named, and left out of the result', () => {
     const q = compileQuery('OfficeActivity | where isnotempty(_ItemId) | take 1', catalog);
     expect(q.columns.some((c) => c.name.startsWith('_'))).toBe(false);
@@ -121,6 +159,27 @@ describe('IR printing', () => {
   });
 });
 
+describe('IR printing of newer operators', () => {
+  it('mv-expand, parse, union withsource, render', () => {
+    const q = compileQuery(
+      'datatable(s:string, d:dynamic)["a=1", dynamic([1])] | mv-expand d to typeof(long) | parse s with "a=" n:long | union withsource=T (print s = "x") | render table',
+      catalog,
+    );
+    expect(q.explain()).toMatchInlineSnapshot(`
+      "datatable (s:string, d:dynamic) [1 rows]
+      | mv-expand kind=bag d=d to typeof(long)
+          => (s:string, d:long)
+      | parse s regex "^a=(-?\\\\d+)$" => n:long=$1
+          => (s:string, d:long, n:long)
+      | union withsource=T (union_arg0, union_arg1)
+          print s="x"
+          => (T:string, s:string, d:long, n:long)
+      | render {"visualization":"table"}
+          => (T:string, s:string, d:long, n:long)"
+    `);
+  });
+});
+
 describe('errors', () => {
   const code = (q: string) => {
     try {
@@ -134,14 +193,16 @@ describe('errors', () => {
     expect(code('SecurityAlert | where Foo == 1')).toEqual(['KS142', 22]);
   });
   it('names unsupported operators and functions', () => {
-    expect(code('SecurityAlert | parse AlertName with * "x" Rest')?.[0]).toBe('KQL_UNSUPPORTED_OPERATOR');
+    expect(code('SecurityAlert | lookup (datatable(AlertName:string)["x"]) on AlertName')?.[0]).toBe(
+      'KQL_UNSUPPORTED_OPERATOR',
+    );
     expect(code('SecurityAlert | extend x = base64_encode_tostring(AlertName)')?.[0]).toBe(
       'KQL_UNSUPPORTED_FUNCTION',
     );
   });
   it('never puts SQL in messages', () => {
     try {
-      compileQuery('SecurityAlert | parse AlertName with * "x" Rest', catalog);
+      compileQuery('SecurityAlert | lookup (datatable(AlertName:string)["x"]) on AlertName', catalog);
     } catch (e) {
       expect((e as Error).message).not.toMatch(/SELECT/);
     }

@@ -10,7 +10,16 @@
 import { KqlError, unsupported, unsupportedFunction } from './errors.js';
 import { AGGREGATE_FUNCTIONS, type Arg, regexQuote, SCALAR_FUNCTIONS } from './functions.js';
 import type { Column, JoinKind, Operator, Scalar, ScalarType, SortKey, Tabular } from './ir.js';
-import { dtToTicks, dynamicText, ident, sqlString, storageType, ticksToDt, toKqlString } from './sql.js';
+import {
+  dtToTicks,
+  dynamicText,
+  ident,
+  sqlString,
+  storageType,
+  ticksToDt,
+  toJsonText,
+  toKqlString,
+} from './sql.js';
 
 export interface CompileOptions {
   /** The ClickHouse database holding the workspace tables. */
@@ -44,6 +53,10 @@ class Compiler {
       if (range) {
         sql += ` WHERE TimeGenerated >= ${datetimeLiteral(range.start)} AND TimeGenerated < ${datetimeLiteral(range.end)}`;
       }
+    } else if (t.source.k === 'range') sql = this.range(t.sourceColumns[0]!, t.source);
+    else if (t.source.k === 'print') {
+      const list = t.source.assignments.map((a) => `${this.scalar(a.expr)} AS ${ident(a.name)}`);
+      sql = `SELECT ${list.join(', ')}`;
     } else sql = this.datatable(t.sourceColumns, t.source.rows);
     let columns = t.sourceColumns;
     for (const step of t.steps) {
@@ -51,6 +64,26 @@ class Compiler {
       columns = step.columns;
     }
     return sql;
+  }
+
+  /** `range`: `arrayJoin(range(count))` row numbers; datetimes step in ticks. */
+  private range(column: Column, r: { from: Scalar; to: Scalar; step: Scalar }): string {
+    const from = this.scalar(r.from);
+    const to = this.scalar(r.to);
+    const step = this.scalar(r.step);
+    let count: string;
+    let value: string;
+    if (column.type === 'datetime') {
+      count = `intDiv(${dtToTicks(to)} - ${dtToTicks(from)}, ${step}) + 1`;
+      value = ticksToDt(`${dtToTicks(from)} + toInt64(__n) * (${step})`);
+    } else if (column.type === 'real' || column.type === 'decimal') {
+      count = `toInt64(floor((${to} - ${from}) / (${step}))) + 1`;
+      value = `toFloat64(${from} + __n * (${step}))`;
+    } else {
+      count = `intDiv(${to} - ${from}, ${step}) + 1`;
+      value = `${column.type === 'int' ? 'toInt32' : 'toInt64'}(${from} + toInt64(__n) * (${step}))`;
+    }
+    return `SELECT ${value} AS ${ident(column.name)} FROM (SELECT arrayJoin(range(toUInt64(greatest(${count}, 0)))) AS __n) AS ${this.alias()}`;
   }
 
   private datatable(columns: readonly Column[], rows: readonly (readonly Scalar[])[]): string {
@@ -97,6 +130,8 @@ class Compiler {
 
   private step(prev: string, input: readonly Column[], op: Operator, output: readonly Column[]): string {
     switch (op.k) {
+      case 'render':
+        return prev;
       case 'where':
         return `SELECT * FROM ${this.from(prev)} WHERE ${this.scalar(op.predicate)}`;
       case 'extend': {
@@ -137,15 +172,23 @@ class Compiler {
         return `SELECT DISTINCT ${op.columns.map(ident).join(', ')} FROM ${this.from(prev)}`;
       case 'join':
         return this.join(prev, input, op.kind, op.right, op.keys, output);
+      case 'mv-expand':
+        return this.mvExpand(prev, op, output);
+      case 'parse':
+        return this.parse(prev, op, output);
       case 'union': {
         const parts = [
           { sql: prev, columns: input },
           ...op.others.map((o) => ({ sql: this.tabular(o), columns: o.columns })),
         ];
-        const selects = parts.map((p) => {
+        const selects = parts.map((p, i) => {
           const list = output.map((c) => {
+            if (c.name === op.withSource)
+              return `${sqlString(op.sourceNames?.[i] ?? '')} AS ${ident(c.name)}`;
             const has = p.columns.some((x) => x.name === c.name);
             if (has) return ident(c.name);
+            const suffixed = p.columns.find((x) => `${x.name}_${x.type}` === c.name && x.type === c.type);
+            if (suffixed) return `${ident(suffixed.name)} AS ${ident(c.name)}`;
             return `CAST(${c.type === 'string' ? "''" : 'NULL'}, ${sqlString(storageType(c.type))}) AS ${ident(c.name)}`;
           });
           return `SELECT ${list.join(', ')} FROM ${this.from(p.sql)}`;
@@ -153,6 +196,97 @@ class Compiler {
         return selects.join(' UNION ALL ');
       }
     }
+  }
+
+  /**
+   * `mv-expand`: level 1 computes each item's elements as `Array(Nullable(String))` of JSON texts
+   * (null → one null element, array → its elements, bag → one-property bags or `[key, value]`
+   * arrays, any other value → itself); level 2 `ARRAY JOIN`s the row numbers `0 .. max length - 1`
+   * (capped by `limit`), so the items pair up by index and a shorter array gives null; an empty
+   * array/bag yields no row. Level 3 renames.
+   */
+  private mvExpand(
+    prev: string,
+    op: Extract<Operator, { k: 'mv-expand' }>,
+    output: readonly Column[],
+  ): string {
+    const arrType = sqlString('Array(Nullable(String))');
+    const arrays = op.items.map((item, i) => {
+      const raw =
+        item.expr.type === 'dynamic'
+          ? this.scalar(item.expr)
+          : toJsonText(this.scalar(item.expr), item.expr.type);
+      const v = `__mv${i}`;
+      const bag =
+        op.bagExpansion === 'bag'
+          ? `arrayMap(kv -> concat('{', toJSONString(kv.1), ':', kv.2, '}'), JSONExtractKeysAndValuesRaw(${v}))`
+          : `arrayMap(kv -> concat('[', toJSONString(kv.1), ',', kv.2, ']'), JSONExtractKeysAndValuesRaw(${v}))`;
+      return {
+        v,
+        raw,
+        arr: `multiIf(${v} = 'null', CAST([NULL], ${arrType}), JSONType(${v}) = 'Array', CAST(JSONExtractArrayRaw(${v}), ${arrType}), JSONType(${v}) = 'Object', CAST(${bag}, ${arrType}), CAST([${v}], ${arrType})) AS __ma${i}`,
+      };
+    });
+    const level1 = `SELECT *, ${arrays.map((a) => `${a.arr}`).join(', ')} FROM (SELECT *, ${arrays.map((a) => `ifNull(${a.raw}, 'null') AS ${a.v}`).join(', ')} FROM ${this.from(prev)}) AS ${this.alias()}`;
+    const lengths = arrays.map((_, i) => `length(__ma${i})`);
+    let n = lengths.length > 1 ? `greatest(${lengths.join(', ')})` : lengths[0]!;
+    if (op.limit) n = `least(${n}, toUInt64(greatest(${this.scalar(op.limit)}, 0)))`;
+    const element = (i: number, type: ScalarType): string => {
+      const e = `__ma${i}[__mvi + 1]`;
+      if (type === 'dynamic') return `nullIf(${e}, 'null')`;
+      if (type === 'string') return toKqlString(e, 'dynamic');
+      const fn = { long: 'tolong', int: 'toint', real: 'toreal', bool: 'tobool', datetime: 'todatetime' }[
+        type as string
+      ];
+      const entry = fn ? SCALAR_FUNCTIONS[fn] : undefined;
+      if (!entry) throw unsupported(`mv-expand ... to typeof(${type})`);
+      return entry.sql([{ sql: e, type: 'dynamic', ir: { k: 'col', name: '__v', type: 'dynamic' } }], type);
+    };
+    const list = output.map((c, j) => {
+      const i = op.items.findIndex((x) => x.name === c.name);
+      const sql =
+        i >= 0 ? element(i, op.items[i]!.type) : c.name === op.itemIndex ? 'toInt64(__mvi)' : ident(c.name);
+      return `${sql} AS __e${j}`;
+    });
+    const level2 = `SELECT ${list.join(', ')} FROM (${level1}) AS ${this.alias()} ARRAY JOIN range(toUInt64(${n})) AS __mvi`;
+    return `SELECT ${output.map((c, j) => `__e${j} AS ${ident(c.name)}`).join(', ')} FROM ${this.from(level2)}`;
+  }
+
+  /** `parse`/`parse-where`: `match` + `extractGroups` on the text, then each capture converted. */
+  private parse(prev: string, op: Extract<Operator, { k: 'parse' }>, output: readonly Column[]): string {
+    const text =
+      op.expr.type === 'string' ? this.scalar(op.expr) : toKqlString(this.scalar(op.expr), op.expr.type);
+    const re = sqlString(op.regex);
+    const groups = op.captures.length ? `, extractGroups(__pt, ${re}) AS __pg` : '';
+    const level1 = `SELECT *, match(__pt, ${re}) AS __pm${groups} FROM (SELECT *, ${text} AS __pt FROM ${this.from(prev)}) AS ${this.alias()}`;
+    const convert = (g: string, type: ScalarType): string => {
+      if (type === 'string') return g;
+      if (type === 'guid') return `toUUIDOrNull(${g})`;
+      const fn = {
+        long: 'tolong',
+        int: 'toint',
+        real: 'toreal',
+        decimal: 'toreal',
+        bool: 'tobool',
+        datetime: 'todatetime',
+        dynamic: 'todynamic',
+      }[type as string];
+      const entry = fn ? SCALAR_FUNCTIONS[fn] : undefined;
+      if (!entry) throw unsupported(`A parse column of type '${type}'`);
+      return entry.sql([{ sql: g, type: 'string', ir: { k: 'col', name: '__g', type: 'string' } }], type);
+    };
+    const typed: string[] = [];
+    const list = output.map((c, j) => {
+      const cap = op.captures.find((x) => x.name === c.name);
+      if (!cap) return `${ident(c.name)} AS __e${j}`;
+      const value = convert(`__pg[${cap.group}]`, cap.type);
+      if (cap.type !== 'string') typed.push(`isNotNull(${value})`);
+      const none = cap.type === 'string' ? "''" : `CAST(NULL, ${sqlString(storageType(cap.type))})`;
+      return `if(__pm, ${value}, ${none}) AS __e${j}`;
+    });
+    const where = op.where ? ` WHERE __pm${typed.map((t) => ` AND ${t}`).join('')}` : '';
+    const level2 = `SELECT ${list.join(', ')} FROM (${level1}) AS ${this.alias()}${where}`;
+    return `SELECT ${output.map((c, j) => `__e${j} AS ${ident(c.name)}`).join(', ')} FROM ${this.from(level2)}`;
   }
 
   private orderBy(keys: readonly SortKey[]): string {
@@ -265,6 +399,11 @@ class Compiler {
       }
       case 'member':
         return this.member(e);
+      case 'toscalar': {
+        const first = e.query.columns.find((c) => !c.hidden)!;
+        const value = `(SELECT toNullable(${ident(first.name)}) FROM (${this.tabular(e.query)}) AS ${this.alias()} LIMIT 1)`;
+        return e.type === 'string' ? `ifNull(${value}, '')` : value;
+      }
       case 'between': {
         const arg = this.scalar(e.arg);
         const lo = this.scalar(e.lo);

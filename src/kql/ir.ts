@@ -50,7 +50,9 @@ export type Scalar =
   /** A scalar function call, by its catalog name (`tostring`, `iff`, ...). */
   | { readonly k: 'call'; readonly fn: string; readonly args: readonly Scalar[]; readonly type: ScalarType }
   /** Dynamic access: `.a` / `['a']` (a property name) or `[i]` (an index expression, negative from the end). */
-  | { readonly k: 'member'; readonly base: Scalar; readonly key: string | Scalar; readonly type: 'dynamic' };
+  | { readonly k: 'member'; readonly base: Scalar; readonly key: string | Scalar; readonly type: 'dynamic' }
+  /** `toscalar(T)`: the first column of T's first row (null when T is empty). */
+  | { readonly k: 'toscalar'; readonly query: Tabular; readonly type: ScalarType };
 
 export interface Aggregate {
   /** Catalog name: `count`, `sum`, `arg_max`, ... */
@@ -87,8 +89,28 @@ export type JoinKind =
   | 'leftsemi'
   | 'rightsemi';
 
+/**
+ * `render`'s arguments, returned as visualization metadata (the rows are unaffected): the chart type
+ * and each `with (...)` property (`title`, `xtitle`, `ytitle`, `kind`, `legend`, ... as text or
+ * number/bool; `xcolumn` a name; `ycolumns`, `series` name lists).
+ */
+export interface RenderSpec {
+  readonly visualization: string;
+  readonly title?: string;
+  readonly xtitle?: string;
+  readonly ytitle?: string;
+  readonly kind?: string;
+  readonly xcolumn?: string;
+  readonly ycolumns?: readonly string[];
+  readonly series?: readonly string[];
+  readonly legend?: string;
+  readonly [property: string]: unknown;
+}
+
 export type Operator =
   | { readonly k: 'where'; readonly predicate: Scalar }
+  /** `render`: metadata only; compiles to nothing. */
+  | { readonly k: 'render'; readonly spec: RenderSpec }
   /** One assignment per step: a later assignment of one `extend` may use an earlier one. */
   | { readonly k: 'extend'; readonly assignments: readonly Assignment[] }
   /** `project`, `project-away`, `project-rename`: the output columns, each an expression. */
@@ -105,11 +127,51 @@ export type Operator =
       readonly right: Tabular;
       readonly keys: readonly { readonly left: string; readonly right: string }[];
     }
-  | { readonly k: 'union'; readonly others: readonly Tabular[] };
+  /**
+   * `withSource`: the column holding each row's leg name (`sourceNames[0]` for the input, then one
+   * per `others`). An output column `x_long` that a leg lacks reads that leg's `x` when it is a long.
+   */
+  | {
+      readonly k: 'union';
+      readonly others: readonly Tabular[];
+      readonly withSource?: string;
+      readonly sourceNames?: readonly string[];
+    }
+  /**
+   * `mv-expand`: the items expand in lockstep (the i-th elements pair up, shorter arrays give null);
+   * `type` is the item's output type (`dynamic` unless `to typeof(...)`).
+   */
+  | {
+      readonly k: 'mv-expand';
+      readonly items: readonly { readonly name: string; readonly expr: Scalar; readonly type: ScalarType }[];
+      readonly bagExpansion: 'bag' | 'array';
+      readonly itemIndex?: string;
+      readonly limit?: Scalar;
+    }
+  /**
+   * `parse` / `parse-where`: `regex` (RE2, anchored) is matched against the text of `expr`; each
+   * capture takes group `group` (1-based) converted to its type. No match → null captures
+   * (`parse`) or no row (`parse-where`, which also drops rows whose typed captures do not convert).
+   */
+  | {
+      readonly k: 'parse';
+      readonly where: boolean;
+      readonly expr: Scalar;
+      readonly regex: string;
+      readonly captures: readonly {
+        readonly name: string;
+        readonly type: ScalarType;
+        readonly group: number;
+      }[];
+    };
 
 export type Source =
   | { readonly k: 'table'; readonly name: string }
-  | { readonly k: 'datatable'; readonly rows: readonly (readonly Scalar[])[] };
+  | { readonly k: 'datatable'; readonly rows: readonly (readonly Scalar[])[] }
+  /** `range name from a to b step s`: one column, values a, a+s, ... while not past b. */
+  | { readonly k: 'range'; readonly from: Scalar; readonly to: Scalar; readonly step: Scalar }
+  /** `print a=1, ...`: one row, one column per assignment (named by the binder). */
+  | { readonly k: 'print'; readonly assignments: readonly Assignment[] };
 
 /** A source followed by operators; `columns` are the output of the last step. */
 export interface Tabular {
@@ -144,6 +206,8 @@ export function printScalar(e: Scalar): string {
       return `(${printScalar(e.arg)} ${e.negated ? '!between' : 'between'} (${printScalar(e.lo)} .. ${printScalar(e.hi)}))`;
     case 'call':
       return `${e.fn}(${e.args.map(printScalar).join(', ')})`;
+    case 'toscalar':
+      return `toscalar(\n${printTabular(e.query, '    ')})`;
     case 'member':
       return typeof e.key === 'string'
         ? `${printScalar(e.base)}[${JSON.stringify(e.key)}]`
@@ -195,14 +259,27 @@ function printOperator(op: Operator, indent: string): string {
       return `distinct ${op.columns.join(', ')}`;
     case 'join':
       return `join kind=${op.kind} on ${op.keys.map((k) => `$left.${k.left} == $right.${k.right}`).join(', ')}\n${printTabular(op.right, `${indent}    `)}`;
+    case 'mv-expand':
+      return `mv-expand kind=${op.bagExpansion}${op.itemIndex ? ` with_itemindex=${op.itemIndex}` : ''} ${op.items
+        .map((i) => `${i.name}=${printScalar(i.expr)}${i.type === 'dynamic' ? '' : ` to typeof(${i.type})`}`)
+        .join(', ')}${op.limit ? ` limit ${printScalar(op.limit)}` : ''}`;
+    case 'render':
+      return `render ${JSON.stringify(op.spec)}`;
+    case 'parse':
+      return `${op.where ? 'parse-where' : 'parse'} ${printScalar(op.expr)} regex ${JSON.stringify(op.regex)} => ${op.captures
+        .map((c) => `${c.name}:${c.type}=$${c.group}`)
+        .join(', ')}`;
     case 'union':
-      return `union\n${op.others.map((o) => printTabular(o, `${indent}    `)).join('\n')}`;
+      return `union${op.withSource ? ` withsource=${op.withSource} (${(op.sourceNames ?? []).join(', ')})` : ''}\n${op.others.map((o) => printTabular(o, `${indent}    `)).join('\n')}`;
   }
 }
 
 function printSource(source: Source | Tabular, columns: readonly Column[], indent: string): string {
   if ('steps' in source) return `${indent}(\n${printTabular(source, `${indent}  `)}\n${indent})`;
   if (source.k === 'table') return `${indent}table ${source.name} (${printColumns(columns)})`;
+  if (source.k === 'range')
+    return `${indent}range (${printColumns(columns)}) from ${printScalar(source.from)} to ${printScalar(source.to)} step ${printScalar(source.step)}`;
+  if (source.k === 'print') return `${indent}print ${printAssignments(source.assignments)}`;
   return `${indent}datatable (${printColumns(columns)}) [${source.rows.length} rows]`;
 }
 

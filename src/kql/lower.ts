@@ -5,13 +5,14 @@
 import type { TableCatalog } from '../workspace/catalog.js';
 import { isKqlType } from '../workspace/schema.js';
 import { KqlError, unsupported, unsupportedFunction, unsupportedOperator } from './errors.js';
-import { AGGREGATE_FUNCTIONS, SCALAR_FUNCTIONS } from './functions.js';
+import { AGGREGATE_FUNCTIONS, regexQuote, SCALAR_FUNCTIONS } from './functions.js';
 import type {
   Aggregate,
   Assignment,
   Column,
   JoinKind,
   Operator,
+  RenderSpec,
   Scalar,
   ScalarType,
   SortKey,
@@ -130,7 +131,7 @@ function lowerTabular(node: KNode, scope: Scope): Tabular {
       // Pipes nest to the left (`(T | a) | b`): continue the input's step list rather than nesting.
       const b = new Builder(input.source, input.sourceColumns);
       for (const step of input.steps) b.add(step.op, step.columns);
-      lowerOperator(req(node.Operator, node), b, scope);
+      lowerOperator(req(node.Operator, node), b, scope, req(node.Expression, node));
       return b.build();
     }
     case 'ParenthesizedExpression':
@@ -152,6 +153,37 @@ function lowerTabular(node: KNode, scope: Scope): Tabular {
         if (bound?.k === 'tabular') return bound.t;
       }
       throw unsupported(`The reference '${node.toString().trim()}'`, ...at(node));
+    }
+    case 'UnionOperator': {
+      const legs = presentLegs(node, items(node.Expressions));
+      const first = lowerTabular(req(legs[0], node), scope);
+      const b = new Builder(first.source, first.sourceColumns);
+      for (const step of first.steps) b.add(step.op, step.columns);
+      lowerUnion(node, b, scope, legs.slice(1), unionLegName(legs[0]!, 0));
+      return b.build();
+    }
+    case 'MaterializeExpression':
+      // Vigil inlines `materialize(T)`: each reference re-evaluates T (same rows for a deterministic T).
+      return lowerTabular(req(node.Expression, node), scope);
+    case 'RangeOperator': {
+      const columns = columnsOf(node.ResultType, node);
+      const exprs: Scalar[] = [];
+      for (let i = 0; i < node.ChildCount; i++) {
+        const child = node.GetChild(i);
+        if (child && !child.IsToken && kindName(child) !== 'NameDeclaration')
+          exprs.push(lowerScalar(child, scope));
+      }
+      const [from, to, step] = exprs;
+      if (columns.length !== 1 || !from || !to || !step || exprs.length !== 3)
+        throw unsupported(`This form of 'range'`, ...at(node));
+      return new Builder({ k: 'range', from, to, step }, columns).build();
+    }
+    case 'PrintOperator': {
+      const columns = columnsOf(node.ResultType, node);
+      const exprs = items(node.Expressions);
+      if (exprs.length !== columns.length) throw unsupported(`This form of 'print'`, ...at(node));
+      const assignments = exprs.map((e, i) => ({ name: columns[i]!.name, expr: named(e, scope).expr }));
+      return new Builder({ k: 'print', assignments }, columns).build();
     }
     case 'DataTableExpression': {
       const columns = columnsOf(node.ResultType, node);
@@ -192,7 +224,7 @@ function sortKeys(list: KNode[], scope: Scope): SortKey[] {
   });
 }
 
-function lowerOperator(op: KNode, b: Builder, scope: Scope): void {
+function lowerOperator(op: KNode, b: Builder, scope: Scope, inputNode?: KNode): void {
   const kind = kindName(op);
   const input = b.columns;
   const out = () => columnsOf(op.ResultType, op, input);
@@ -380,29 +412,286 @@ function lowerOperator(op: KNode, b: Builder, scope: Scope): void {
       b.add({ k: 'join', kind: joinKind, right, keys }, joinColumns(out(), joinKind, input, right.columns));
       return;
     }
-    case 'UnionOperator': {
-      for (const p of items(op.Parameters)) {
-        const name = p.Name?.SimpleName ?? '';
-        const value = p.Expression?.toString().trim();
-        if (!(name === 'isfuzzy' || (name === 'kind' && value === 'outer')))
-          throw unsupported(`The union parameter '${name}'`, ...at(p));
-      }
-      const others = items(op.Expressions).map((e) => lowerTabular(e, scope));
+    case 'MvExpandOperator': {
       const columns = out();
-      const all = [input, ...others.map((o) => o.columns)];
-      for (const c of columns) {
-        if (!all.some((cols) => cols.some((x) => x.name === c.name)))
-          throw unsupported(`A union whose columns differ in type ('${c.name}')`, ...at(op));
+      let bagExpansion: 'bag' | 'array' = 'bag';
+      let itemIndex: string | undefined;
+      for (const p of items(op.Parameters)) {
+        const name = p.Name?.SimpleName ?? p.Name?.toString().trim();
+        const value = p.Expression?.toString().trim() ?? '';
+        if ((name === 'kind' || name === 'bagexpansion') && (value === 'bag' || value === 'array'))
+          bagExpansion = value;
+        else if (name === 'with_itemindex') itemIndex = value;
+        else throw unsupported(`The mv-expand parameter '${name}'`, ...at(p));
       }
+      let limit: Scalar | undefined;
+      const exprs: KNode[] = [];
+      for (let i = 0; i < op.ChildCount; i++) {
+        const child = op.GetChild(i);
+        if (!child || child.IsToken) continue;
+        const k = kindName(child);
+        if (k === 'MvExpandRowLimitClause') {
+          for (let j = 0; j < child.ChildCount; j++) {
+            const c = child.GetChild(j);
+            if (c && !c.IsToken) limit = lowerScalar(c, scope);
+          }
+          if (!limit) throw unsupported(`'${child.toString().trim()}'`, ...at(child));
+        } else if (k === 'List' && child !== null) {
+          for (const e of items(child as unknown as { Count: number; getItem(i: number): KNode })) {
+            if (kindName(e) === 'MvExpandExpression') exprs.push(e);
+          }
+        }
+      }
+      const inputNames = new Set(input.map((c) => c.name));
+      const fresh = columns.filter((c) => !inputNames.has(c.name) && c.name !== itemIndex).map((c) => c.name);
+      const named0 = exprs.map((e) => {
+        const inner = req(e.Expression, e);
+        const k = kindName(inner);
+        if (k === 'SimpleNamedExpression') return { name: req(inner.Name?.SimpleName, inner), node: inner };
+        if (k === 'NameReference' || k === 'BracketedName')
+          return { name: req(inner.ReferencedSymbol?.Name, inner), node: inner };
+        // Kusto names `f(Col, ...)` after the column it reads (`mv-expand todynamic(Entities)`).
+        if (k === 'FunctionCallExpression') {
+          const ref = firstColumnRef(inner);
+          if (ref && columns.some((c) => c.name === ref)) return { name: ref, node: inner };
+        }
+        return { name: undefined, node: inner };
+      });
+      for (const n of named0) {
+        const i = n.name ? fresh.indexOf(n.name) : -1;
+        if (i >= 0) fresh.splice(i, 1);
+      }
+      const expandItems = named0.map((n) => {
+        const name = n.name ?? fresh.shift();
+        if (!name) throw unsupported(`The mv-expand expression '${n.node.toString().trim()}'`, ...at(n.node));
+        const col = columns.find((c) => c.name === name);
+        if (!col) throw unsupported(`The mv-expand expression '${n.node.toString().trim()}'`, ...at(n.node));
+        return { name, expr: named(n.node, scope).expr, type: col.type };
+      });
+      const assigned = new Set(expandItems.map((x) => x.name));
+      if (itemIndex) assigned.add(itemIndex);
       b.add(
-        { k: 'union', others },
-        columns.map((c) => ({ name: c.name, type: c.type })),
+        {
+          k: 'mv-expand',
+          items: expandItems,
+          bagExpansion,
+          ...(itemIndex ? { itemIndex } : {}),
+          ...(limit ? { limit } : {}),
+        },
+        columns.map((c) => (assigned.has(c.name) ? { name: c.name, type: c.type } : c)),
+      );
+      return;
+    }
+    case 'ParseOperator':
+    case 'ParseWhereOperator': {
+      const columns = out();
+      let mode = 'simple';
+      let flags = '';
+      for (const p of items(op.Parameters)) {
+        const name = p.Name?.SimpleName ?? p.Name?.toString().trim();
+        const value = p.Expression?.toString().trim() ?? '';
+        if (name === 'kind' && (value === 'simple' || value === 'regex')) mode = value;
+        else if (name === 'flags' && /^[imsU]*$/.test(value)) flags = value;
+        else throw unsupported(`The ${keyword(op)} parameter '${p.toString().trim()}'`, ...at(p));
+      }
+      const expr = lowerScalar(req(op.Expression, op), scope);
+      let pattern: KNode | undefined;
+      for (let i = 0; i < op.ChildCount; i++) {
+        const child = op.GetChild(i);
+        if (child && !child.IsToken && kindName(child) === 'List') pattern = child; // the last list
+      }
+      const parts = toArray(req(pattern, op) as unknown as { Count: number; getItem(i: number): KNode });
+      let regex = '';
+      let group = 0;
+      const captures: { name: string; type: ScalarType; group: number }[] = [];
+      for (const part of parts) {
+        const k = kindName(part);
+        if (k === 'StarExpression') regex += '.*?';
+        else if (k === 'StringLiteralExpression' || k === 'CompoundStringLiteralExpression') {
+          const text = String(part.LiteralValue ?? '');
+          if (mode === 'regex') {
+            regex += `(?:${text})`;
+            group += countGroups(text);
+          } else regex += regexQuote(text);
+        } else if (k === 'NameAndTypeDeclaration' || k === 'NameDeclaration') {
+          const decl = k === 'NameDeclaration' ? part : req(part.Name, part);
+          const name = req(decl.SimpleName, decl);
+          const col = columns.find((c) => c.name === name);
+          if (!col) throw unsupported(`The ${keyword(op)} column '${name}'`, ...at(part));
+          regex += `(${captureRegex(col.type)})`;
+          captures.push({ name, type: col.type, group: ++group });
+        } else
+          throw unsupported(`The ${keyword(op)} pattern element '${part.toString().trim()}'`, ...at(part));
+      }
+      const assigned = new Set(captures.map((c) => c.name));
+      b.add(
+        {
+          k: 'parse',
+          where: kind === 'ParseWhereOperator',
+          expr,
+          regex: `${flags ? `(?${flags})` : ''}^${regex}$`,
+          captures,
+        },
+        columns.map((c) => (assigned.has(c.name) ? { name: c.name, type: c.type } : c)),
+      );
+      return;
+    }
+    case 'RenderOperator': {
+      const visualization = /^render\s+([A-Za-z]+)/.exec(op.toString().trim())?.[1];
+      if (!visualization) throw unsupported(`'${op.toString().trim()}'`, ...at(op));
+      const spec: Record<string, unknown> = { visualization };
+      const params: KNode[] = [...items(op.Parameters)];
+      for (let i = 0; i < op.ChildCount; i++) {
+        const child = op.GetChild(i);
+        if (child && !child.IsToken && kindName(child) === 'RenderWithClause') {
+          for (let j = 0; j < child.ChildCount; j++) {
+            const list = child.GetChild(j);
+            if (list && !list.IsToken && kindName(list) === 'List')
+              params.push(...items(list as unknown as { Count: number; getItem(i: number): KNode }));
+          }
+        }
+      }
+      for (const p of params) {
+        const name = p.Name?.SimpleName ?? p.Name?.toString().trim();
+        const value = p.Expression;
+        if (!name || !value) continue;
+        const k = kindName(value);
+        if (k === 'NameReferenceList' || k === 'NameReference') {
+          const names = value
+            .toString()
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean);
+          spec[name] = name === 'xcolumn' ? names[0] : names;
+        } else if (k === 'StringLiteralExpression') spec[name] = String(value.LiteralValue ?? '');
+        else if (
+          k === 'LongLiteralExpression' ||
+          k === 'IntLiteralExpression' ||
+          k === 'RealLiteralExpression'
+        )
+          spec[name] = Number(String(value.LiteralValue));
+        else if (k === 'BooleanLiteralExpression') spec[name] = String(value.LiteralValue) === 'True';
+        else spec[name] = value.toString().trim();
+      }
+      b.add({ k: 'render', spec: spec as RenderSpec }, input);
+      return;
+    }
+    case 'UnionOperator': {
+      lowerUnion(
+        op,
+        b,
+        scope,
+        presentLegs(op, items(op.Expressions)),
+        inputNode ? unionLegName(inputNode, 0) : 'union_arg0',
       );
       return;
     }
     default:
       throw unsupportedOperator(keyword(op), ...at(op));
   }
+}
+
+/** The first column a syntax subtree references (depth first). */
+function firstColumnRef(node: KNode): string | undefined {
+  if (node.IsToken) return undefined;
+  if (kindName(node) === 'NameReference') {
+    const sym = node.ReferencedSymbol;
+    if (sym?.constructor.$$name.endsWith('ColumnSymbol')) return sym.Name;
+  }
+  for (let i = 0; i < node.ChildCount; i++) {
+    const child = node.GetChild(i);
+    const found = child ? firstColumnRef(child) : undefined;
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The regex a `parse` capture of this type matches (Kusto's strict matching of typed columns). */
+function captureRegex(type: ScalarType): string {
+  switch (type) {
+    case 'long':
+    case 'int':
+      return '-?\\d+';
+    case 'real':
+    case 'decimal':
+      return '-?\\d+(?:\\.\\d*)?(?:[eE][-+]?\\d+)?';
+    case 'bool':
+      return '(?i:true|false)';
+    default:
+      return '.*?';
+  }
+}
+
+/** Capturing groups in a user regex (`(` not escaped, not `(?`, not inside a class). */
+function countGroups(re: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < re.length; i++) {
+    const ch = re[i];
+    if (ch === '\\') i++;
+    else if (inClass) inClass = ch !== ']';
+    else if (ch === '[') inClass = true;
+    else if (ch === '(' && re[i + 1] !== '?') n++;
+    else if (ch === '(' && re[i + 1] === '?' && re[i + 2] === 'P' && re[i + 3] === '<') n++;
+  }
+  return n;
+}
+
+/** With `isfuzzy=true`, the legs naming a table that does not exist are left out (as in Kusto). */
+function presentLegs(op: KNode, legs: KNode[]): KNode[] {
+  const fuzzy = items(op.Parameters).some(
+    (p) => p.Name?.SimpleName === 'isfuzzy' && p.Expression?.toString().trim() === 'true',
+  );
+  if (!fuzzy) return legs;
+  return legs.filter((leg) => {
+    let n = leg;
+    while (kindName(n) === 'ParenthesizedExpression' && n.Expression) n = n.Expression;
+    if (kindName(n) !== 'NameReference') return true;
+    const cls = n.ReferencedSymbol?.constructor.$$name ?? '';
+    return cls.endsWith('TableSymbol') || cls.endsWith('VariableSymbol');
+  });
+}
+
+/** A union leg's name for `withsource=`: the table or `let` name, else `union_argN`. */
+function unionLegName(node: KNode, i: number): string {
+  let n = node;
+  while (kindName(n) === 'ParenthesizedExpression' && n.Expression) n = n.Expression;
+  const sym = kindName(n) === 'NameReference' ? n.ReferencedSymbol : undefined;
+  return sym?.Name ?? `union_arg${i}`;
+}
+
+/**
+ * `union`: the output columns are the binder's; a column of the output that no leg has by name is a
+ * type-suffixed one (`x_long`, `x_string`) when legs differ in the type of `x`.
+ */
+function lowerUnion(op: KNode, b: Builder, scope: Scope, otherNodes: KNode[], inputName: string): void {
+  const input = b.columns;
+  let withSource: string | undefined;
+  for (const p of items(op.Parameters)) {
+    const name = p.Name?.SimpleName ?? '';
+    const value = p.Expression?.toString().trim();
+    if (name === 'withsource' && value) withSource = value;
+    else if (!(name === 'isfuzzy' || (name === 'kind' && value === 'outer')))
+      throw unsupported(`The union parameter '${name}'`, ...at(p));
+  }
+  const others = otherNodes.map((e) => lowerTabular(e, scope));
+  const columns = columnsOf(op.ResultType, op, input);
+  const all = [input, ...others.map((o) => o.columns)];
+  for (const c of columns) {
+    if (c.name === withSource) continue;
+    if (!all.some((cols) => cols.some((x) => x.name === c.name || `${x.name}_${x.type}` === c.name)))
+      throw unsupported(`The union column '${c.name}'`, ...at(op));
+  }
+  b.add(
+    {
+      k: 'union',
+      others,
+      ...(withSource
+        ? { withSource, sourceNames: [inputName, ...otherNodes.map((e, i) => unionLegName(e, i + 1))] }
+        : {}),
+    },
+    columns.map((c) => ({ name: c.name, type: c.type })),
+  );
 }
 
 function joinColumns(
@@ -639,6 +928,11 @@ function lowerScalar(node: KNode, scope: Scope): Scalar {
         hi: lowerScalar(req(couple.Second, couple), scope),
         type: 'bool',
       };
+    }
+    case 'ToScalarExpression': {
+      const query = lowerTabular(req(node.Expression, node), scope);
+      if (!query.columns.some((c) => !c.hidden)) throw unsupported(`'toscalar' of no columns`, ...at(node));
+      return { k: 'toscalar', query, type: type() };
     }
     case 'MatchesRegexExpression':
       return {

@@ -6,7 +6,7 @@ import type { TableCatalog } from '../workspace/catalog.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { compile } from './compile.js';
 import { KqlError } from './errors.js';
-import { type Column, printIr, type ScalarType, type Tabular } from './ir.js';
+import { type Column, printIr, type RenderSpec, type ScalarType, type Tabular } from './ir.js';
 import { analyze } from './language.js';
 import { lower } from './lower.js';
 
@@ -15,6 +15,8 @@ export interface CompiledQuery {
   readonly sql: string;
   /** Result columns (hidden standard columns left out). */
   readonly columns: readonly { name: string; type: ScalarType }[];
+  /** The `render` operator's arguments (visualization metadata), when the query ends with one. */
+  readonly render?: RenderSpec;
   /** `printIr` of the IR, for `--explain`. */
   explain(): string;
 }
@@ -37,12 +39,21 @@ export function compileQuery(
   const ir = lower(code, catalog);
   const sql = compile(ir, { database, timeRange: options.timeRange });
   const columns = ir.columns.filter((c: Column) => !c.hidden).map((c) => ({ name: c.name, type: c.type }));
-  return { ir, sql, columns, explain: () => printIr(ir) };
+  const render = [...ir.steps].reverse().find((s) => s.op.k === 'render')?.op;
+  return {
+    ir,
+    sql,
+    columns,
+    ...(render?.k === 'render' ? { render: render.spec } : {}),
+    explain: () => printIr(ir),
+  };
 }
 
 export interface QueryResult {
   readonly columns: readonly { name: string; type: ScalarType }[];
   readonly rows: unknown[][];
+  /** Visualization metadata from a `render` operator; the rows are unaffected. */
+  readonly render?: RenderSpec;
 }
 
 const TICKS_PER_SECOND = 10_000_000n;
@@ -122,5 +133,5 @@ export async function runQuery(
   }
   const parsed = JSON.parse(output) as { data: unknown[][] };
   const rows = parsed.data.map((row) => row.map((v, i) => toKqlValue(v, compiled.columns[i]!.type)));
-  return { columns: compiled.columns, rows };
+  return { columns: compiled.columns, rows, ...(compiled.render ? { render: compiled.render } : {}) };
 }

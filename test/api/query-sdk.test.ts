@@ -152,6 +152,17 @@ describe('Query API through @azure/monitor-query-logs', () => {
     expect(row![8]).toBe('74be27de-1e4e-49d9-b579-fe0b331d3642');
   });
 
+  it('returns the render operator as visualization metadata when asked', async () => {
+    const result = await client.queryWorkspace(
+      workspaceId,
+      'OfficeActivity | summarize n = count() by Operation | render columnchart with (title="Activity")',
+      { duration: 'P1D' },
+      { includeVisualization: true },
+    );
+    expect(result.status).toBe(LogsQueryResultStatus.Success);
+    expect(result.visualization).toMatchObject({ visualization: 'columnchart', title: 'Activity' });
+  });
+
   it('answers a query that does not bind with Kusto diagnostic in the error envelope', async () => {
     const err = await client
       .queryWorkspace(workspaceId, 'OfficeActivity | where NoSuchColumn == 1', { duration: 'P1D' })
@@ -215,9 +226,9 @@ describe('Query API through @azure/monitor-query-logs', () => {
     );
     expect(result.status).toBe(LogsQueryResultStatus.Success);
     if (result.status !== LogsQueryResultStatus.Success) return;
-    // Earlier tests: 5 answered queries (2 + 3 batch items that ran) and 2 refused with 400.
+    // Earlier tests: 5 answered queries (summarize, datatable, render, 2 batch items) and 2 refused with 400.
     expect(result.tables[0]!.rows).toEqual([
-      [200, 4, 2 + 1 + 1 + 1],
+      [200, 5, 2 + 1 + 2 + 1 + 1],
       [400, 2, 0],
     ]);
   });

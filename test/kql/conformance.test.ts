@@ -5,7 +5,7 @@
  * Case shape:
  *   { name, query, tables?: { X_CL: { columns: {name: type}, rows: [{...}] } },
  *     expected: { columns?: ["name:type"], rows?: [[...]], ordered?: boolean, error?: "KS142",
- *                 absentColumns?: ["_ItemId"] },
+ *                 absentColumns?: ["_ItemId"], render?: { visualization, title?, ... } | null },
  *     skip?: "reason" }
  * Rows compare unordered (sorted as JSON) unless `ordered` is true: Kusto leaves the order of
  * summarize, distinct, union and take unspecified.
@@ -29,6 +29,8 @@ interface Case {
     readonly error?: string;
     /** Column names that must not appear (hidden standard columns). */
     readonly absentColumns?: string[];
+    /** The `render` metadata of the result (`null`: none). */
+    readonly render?: Record<string, unknown> | null;
   };
   readonly skip?: string;
 }
@@ -99,6 +101,7 @@ for (const file of files) {
         if (c.expected.columns) {
           expect(result.columns.map((col) => `${col.name}:${col.type}`)).toEqual(c.expected.columns);
         }
+        if (c.expected.render !== undefined) expect(result.render ?? null).toEqual(c.expected.render);
         for (const absent of c.expected.absentColumns ?? []) {
           expect(result.columns.map((col) => col.name)).not.toContain(absent);
         }

@@ -123,7 +123,8 @@ async function answerUnaudited(
     ],
   };
   if (prefs.includeStatistics) response.statistics = { query: { executionTime: seconds } };
-  if (prefs.includeRender) response.render = { visualization: 'table', title: null };
+  // Log Analytics answers `render` only when asked; a query without the operator renders as a table.
+  if (prefs.includeRender) response.render = result.render ?? { visualization: 'table', title: null };
   return response;
 }
 
