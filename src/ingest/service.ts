@@ -23,6 +23,12 @@ import {
  */
 export const BATCH_BYTES = 8 * 1024 * 1024;
 export const BATCH_ROWS = 10_000;
+/**
+ * Batches encoded ahead of the one being written (beyond one per encoder thread). One: on two cores the
+ * encoder and the engine already keep both busy (190 % CPU), and each extra batch costs ~15 MiB.
+ */
+const AHEAD = 1;
+
 export { MAX_RECORD_BYTES };
 
 const QUARANTINE_TABLE = 'IngestionQuarantine';
@@ -182,16 +188,13 @@ export class IngestService {
         if (summary.badLines.length < MAX_REPORTED_BAD_LINES) summary.badLines.push(b);
     };
 
-    // Batches are encoded (parse, map, validate: CPU) on worker threads while earlier ones are de-duplicated
-    // and written in order; reading waits when `depth` batches are ahead: that is the back-pressure.
-    const depth = pool.threads + 1;
-    const ahead: Promise<BatchToCommit>[] = [];
-    let committing: Promise<void> = Promise.resolve();
-    const commitOldest = async () => {
-      const next = await ahead.shift()!;
-      await committing;
-      committing = commit(next);
-    };
+    // Batches are encoded (parse, map, validate: CPU; on worker threads when there are any) ahead of the
+    // writes, which run one after another in input order (de-duplication needs every earlier batch's keys,
+    // and the checkpoint must only move forward). Reading waits when `maxQueued` batches are encoded but not
+    // yet written: that is the back-pressure.
+    const maxQueued = pool.threads + AHEAD;
+    const queued: Promise<void>[] = [];
+    let chain: Promise<void> = Promise.resolve();
     try {
       for await (const lines of batches(
         readLines(request.input, startOffset, position.line, MAX_RECORD_BYTES),
@@ -209,22 +212,25 @@ export class IngestService {
           workspaceId: ws.id,
           source: request.source,
         });
-        ahead.push(
-          encoded.then((e) => ({
-            encoded: e,
+        // A failed write rejects the chain: no later batch is written after it.
+        chain = chain.then(async () =>
+          commit({
+            encoded: await encoded,
             token: `${runId}:${first.endOffset}`,
             endOffset: last.endOffset,
             nextLine: last.number + 1,
-          })),
+          }),
         );
-        if (ahead.length >= depth) await commitOldest();
+        const written = chain;
+        written.catch(() => undefined); // awaited below or in the catch; never an unhandled rejection
+        queued.push(written);
+        while (queued.length > maxQueued) await queued.shift();
       }
-      while (ahead.length > 0) await commitOldest();
-      await committing;
+      await chain;
     } catch (err) {
       // Keys of a batch that may not have been stored were already added: reload the index next time.
       this.keyIndexes.delete(table.name);
-      await Promise.allSettled([committing, ...ahead]);
+      await chain.catch(() => undefined);
       throw err;
     } finally {
       await pool.close();
