@@ -25,6 +25,11 @@ export interface CompiledQuery {
 export interface QueryOptions {
   /** Filter every table read on `TimeGenerated` (the Query API's `timespan`). */
   readonly timeRange?: { readonly start: Date; readonly end: Date };
+  /**
+   * Return at most this many rows; `truncated` says when there were more. The engine stops after one more
+   * row than the limit, so a huge result is never read into memory.
+   */
+  readonly maxRows?: number;
 }
 
 export function compileQuery(
@@ -54,6 +59,8 @@ export interface QueryResult {
   readonly rows: unknown[][];
   /** Visualization metadata from a `render` operator; the rows are unaffected. */
   readonly render?: RenderSpec;
+  /** More rows than `maxRows` matched; `rows` holds the first `maxRows`. */
+  readonly truncated?: boolean;
 }
 
 const TICKS_PER_SECOND = 10_000_000n;
@@ -122,7 +129,12 @@ export async function runQuery(
   const compiled = compileQuery(text, ws.catalog, ws.store.database, options);
   let output: string;
   try {
-    output = await ws.store.queryText(compiled.sql, 'JSONCompact');
+    // The outer SELECT keeps the inner ORDER BY's order (a plain read of one sorted stream).
+    const sql =
+      options.maxRows === undefined
+        ? compiled.sql
+        : `SELECT * FROM (${compiled.sql}) LIMIT ${options.maxRows + 1}`;
+    output = await ws.store.queryText(sql, 'JSONCompact');
   } catch (err) {
     // The store's message may quote the SQL: keep it out of what the user sees.
     const engineCode = (err as { engineCode?: number }).engineCode;
@@ -132,6 +144,13 @@ export async function runQuery(
     );
   }
   const parsed = JSON.parse(output) as { data: unknown[][] };
-  const rows = parsed.data.map((row) => row.map((v, i) => toKqlValue(v, compiled.columns[i]!.type)));
-  return { columns: compiled.columns, rows, ...(compiled.render ? { render: compiled.render } : {}) };
+  const truncated = options.maxRows !== undefined && parsed.data.length > options.maxRows;
+  const data = truncated ? parsed.data.slice(0, options.maxRows) : parsed.data;
+  const rows = data.map((row) => row.map((v, i) => toKqlValue(v, compiled.columns[i]!.type)));
+  return {
+    columns: compiled.columns,
+    rows,
+    ...(compiled.render ? { render: compiled.render } : {}),
+    ...(truncated ? { truncated } : {}),
+  };
 }

@@ -13,7 +13,13 @@ import {
 } from './wire.js';
 
 /** Runs KQL for the Query API; the time range filters `TimeGenerated` of every table the query reads. */
-export type KqlRunner = (text: string, options: { timeRange?: TimeRange }) => Promise<QueryResult>;
+export type KqlRunner = (
+  text: string,
+  options: { timeRange?: TimeRange; maxRows?: number },
+) => Promise<QueryResult>;
+
+/** Log Analytics' limit on the rows one query returns; more gives a partial result with a PartialError. */
+export const MAX_RESULT_ROWS = 500_000;
 
 interface QueryBody {
   readonly query?: unknown;
@@ -107,7 +113,7 @@ async function answerUnaudited(
   });
   let result: QueryResult;
   try {
-    result = await Promise.race([run(body.query, { timeRange }), timeout]);
+    result = await Promise.race([run(body.query, { timeRange, maxRows: MAX_RESULT_ROWS }), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -122,6 +128,19 @@ async function answerUnaudited(
       },
     ],
   };
+  if (result.truncated) {
+    // Log Analytics answers 200 with the partial table and this error; the SDK reports PartialFailure.
+    response.error = {
+      code: 'PartialError',
+      message: 'There were some errors when processing your query.',
+      details: [
+        {
+          code: 'EngineError',
+          message: `Query result set has exceeded the internal record count limit ${MAX_RESULT_ROWS} records; the first ${MAX_RESULT_ROWS} are returned.`,
+        },
+      ],
+    };
+  }
   if (prefs.includeStatistics) response.statistics = { query: { executionTime: seconds } };
   // Log Analytics answers `render` only when asked; a query without the operator renders as a table.
   if (prefs.includeRender) response.render = result.render ?? { visualization: 'table', title: null };
