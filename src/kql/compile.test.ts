@@ -196,9 +196,7 @@ describe('errors', () => {
     expect(code('SecurityAlert | lookup (datatable(AlertName:string)["x"]) on AlertName')?.[0]).toBe(
       'KQL_UNSUPPORTED_OPERATOR',
     );
-    expect(code('SecurityAlert | extend x = base64_encode_tostring(AlertName)')?.[0]).toBe(
-      'KQL_UNSUPPORTED_FUNCTION',
-    );
+    expect(code('SecurityAlert | extend x = hash(AlertName)')?.[0]).toBe('KQL_UNSUPPORTED_FUNCTION');
   });
   it('never puts SQL in messages', () => {
     try {

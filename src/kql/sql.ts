@@ -117,3 +117,34 @@ export function storageType(type: ScalarType): string {
       return 'Nullable(String)';
   }
 }
+
+/** Floor division of Int64 values (correct for negatives, unlike `intDiv`). */
+export function floorDiv(x: string, size: string): string {
+  return `intDiv(${floorTo(x, size)}, ${size})`;
+}
+
+/** One tick = 100 ns; ticks per unit. */
+export const TICKS = {
+  microsecond: 10,
+  millisecond: 10_000,
+  second: 10_000_000,
+  minute: 600_000_000,
+  hour: 36_000_000_000,
+  day: 864_000_000_000,
+  week: 6_048_000_000_000,
+} as const;
+
+/** A JSON array text from a ClickHouse `Array(String)` of JSON texts. */
+export function jsonArray(elements: string): string {
+  return `concat('[', arrayStringConcat(${elements}, ','), ']')`;
+}
+
+/** The elements of a dynamic array as `Array(String)` of JSON texts (`[]` for a non-array). */
+export function jsonElements(sql: string): string {
+  return `JSONExtractArrayRaw(ifNull(${sql}, ''))`;
+}
+
+/** True when a dynamic value (JSON text) is an array. */
+export function isJsonArray(sql: string): string {
+  return `ifNull(JSONType(${sql}) = 'Array', false)`;
+}
