@@ -151,6 +151,49 @@ function requireLiteral(fn: string, arg: Arg, what = 'period, format or kind'): 
   return text;
 }
 
+/**
+ * A JSONPath as `extract_json` takes it (`$.a.b`, `$['a']`, `$.list[0]`, `$.list[-1]`) → the key arguments of
+ * ClickHouse's `JSONExtract*` (names quoted, indexes 1-based, negative from the end).
+ */
+export function jsonPathArgs(path: string): string[] | undefined {
+  const p = path.trim();
+  if (!p.startsWith('$')) return undefined;
+  const out: string[] = [];
+  let i = 1;
+  while (i < p.length) {
+    if (p[i] === '.') {
+      const m = /^\.([^.[\]]+)/.exec(p.slice(i));
+      if (!m) return undefined;
+      out.push(sqlString(m[1]!));
+      i += m[0].length;
+    } else if (p[i] === '[') {
+      const m = /^\[\s*(?:'([^']*)'|"([^"]*)"|(-?\d+))\s*\]/.exec(p.slice(i));
+      if (!m) return undefined;
+      if (m[3] !== undefined) {
+        const n = Number(m[3]);
+        out.push(String(n >= 0 ? n + 1 : n));
+      } else out.push(sqlString(m[1] ?? m[2] ?? ''));
+      i += m[0].length;
+    } else return undefined;
+  }
+  return out;
+}
+
+const extractJson: ScalarFunction = {
+  returns: 'string',
+  minArgs: 2,
+  maxArgs: 2,
+  note: 'The value at a JSONPath as a string ("" when missing); the typeof() third argument is not supported yet.',
+  sql: (args) => {
+    const path = requireLiteral('extract_json', a(args, 0), 'JSONPath');
+    const keys = jsonPathArgs(path);
+    if (!keys) throw unsupported(`the JSONPath '${path}'`);
+    const source = a(args, 1);
+    const raw = `nullIf(JSONExtractRaw(${source.sql}${keys.map((k) => `, ${k}`).join('')}), '')`;
+    return dynamicText(raw);
+  },
+};
+
 /** Number of capturing groups in an RE2 pattern (named groups count, `(?:` and `[(]` do not). */
 export function regexGroupCount(re: string): number {
   let n = 0;
@@ -914,6 +957,9 @@ export const SCALAR_FUNCTIONS: Readonly<Record<string, ScalarFunction>> = {
     sql: (args) => `round(${a(args, 0).sql}${args.length > 1 ? `, ${a(args, 1).sql}` : ''})`,
   },
   ...MORE_SCALAR_FUNCTIONS,
+  extract_json: extractJson,
+  // The deprecated spelling, still in many published Sentinel rules.
+  extractjson: extractJson,
 };
 
 function jsonArrayAgg(kind: 'groupUniqArray' | 'groupArray', x: Arg, max?: Arg, pred?: Arg): string {
@@ -966,6 +1012,17 @@ export const AGGREGATE_FUNCTIONS: Readonly<Record<string, AggregateFunction>> = 
   },
   make_list: {
     returns: 'dynamic',
+    sql: (args) => jsonArrayAgg('groupArray', a(args, 0), args[1]),
+  },
+  // Deprecated spellings, still in many published Sentinel rules.
+  makeset: {
+    returns: 'dynamic',
+    note: 'Deprecated alias of make_set.',
+    sql: (args) => jsonArrayAgg('groupUniqArray', a(args, 0), args[1]),
+  },
+  makelist: {
+    returns: 'dynamic',
+    note: 'Deprecated alias of make_list.',
     sql: (args) => jsonArrayAgg('groupArray', a(args, 0), args[1]),
   },
   count_distinct: {
