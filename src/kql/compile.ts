@@ -57,7 +57,8 @@ class Compiler {
     else if (t.source.k === 'print') {
       const list = t.source.assignments.map((a) => `${this.scalar(a.expr)} AS ${ident(a.name)}`);
       sql = `SELECT ${list.join(', ')}`;
-    } else sql = this.datatable(t.sourceColumns, t.source.rows);
+    } else if (t.source.k === 'apply-rows') throw unsupported('mv-apply rows outside mv-apply');
+    else sql = this.datatable(t.sourceColumns, t.source.rows);
     let columns = t.sourceColumns;
     for (const step of t.steps) {
       sql = this.step(sql, columns, step.op, step.columns);
@@ -176,6 +177,18 @@ class Compiler {
         return this.mvExpand(prev, op, output);
       case 'parse':
         return this.parse(prev, op, output);
+      case 'mv-apply':
+        return this.mvApply(prev, input, op, output);
+      case 'bag-unpack': {
+        const bag = this.scalar(op.column);
+        const outputs = output.map((c) => {
+          const u = op.unpacked.find((x) => x.name === c.name);
+          if (!u) return { name: c.name, sql: ident(c.name) };
+          const value = `nullIf(nullIf(JSONExtractRaw(${bag}, ${sqlString(u.key)}), ''), 'null')`;
+          return { name: c.name, sql: this.fromDynamic(value, u.type, 'bag_unpack') };
+        });
+        return this.select(prev, input, outputs);
+      }
       case 'union': {
         const parts = [
           { sql: prev, columns: input },
@@ -250,6 +263,109 @@ class Compiler {
     });
     const level2 = `SELECT ${list.join(', ')} FROM (${level1}) AS ${this.alias()} ARRAY JOIN range(toUInt64(${n})) AS __mvi`;
     return `SELECT ${output.map((c, j) => `__e${j} AS ${ident(c.name)}`).join(', ')} FROM ${this.from(level2)}`;
+  }
+
+  /** A dynamic value (JSON text) converted to `type`, as `mv-expand ... to typeof(type)` does. */
+  private fromDynamic(e: string, type: ScalarType, what: string): string {
+    if (type === 'dynamic') return e;
+    if (type === 'string') return toKqlString(e, 'dynamic');
+    const fn = { long: 'tolong', int: 'toint', real: 'toreal', bool: 'tobool', datetime: 'todatetime' }[
+      type as string
+    ];
+    const entry = fn ? SCALAR_FUNCTIONS[fn] : undefined;
+    if (!entry) throw unsupported(`${what} to type '${type}'`);
+    return entry.sql([{ sql: e, type: 'dynamic', ir: { k: 'col', name: '__v', type: 'dynamic' } }], type);
+  }
+
+  /**
+   * `mv-apply`: level 0 numbers the input rows (`__rid`) and copies each input column to a passenger
+   * `__pN`; the items expand as in `mv-expand`; the subquery's steps run with `__rid` and the
+   * passengers carried along (`summarize` groups by them, `top`/`take` are `LIMIT n BY __rid`), so
+   * each input row is processed separately and the input is read once. The output reads a column from
+   * the subquery when it produced one, else from its passenger.
+   */
+  private mvApply(
+    prev: string,
+    input: readonly Column[],
+    op: Extract<Operator, { k: 'mv-apply' }>,
+    output: readonly Column[],
+  ): string {
+    const passengers: Column[] = input.map((c, i) => ({ name: `__p${i}`, type: c.type }));
+    const extra: Column[] = [{ name: '__rid', type: 'long' }, ...passengers];
+    const level0 = `SELECT *, rowNumberInAllBlocks() AS __rid${input.map((c, i) => `, ${ident(c.name)} AS __p${i}`).join('')} FROM ${this.from(prev)}`;
+    const sub = op.subquery;
+    let sql = this.mvExpand(
+      level0,
+      {
+        k: 'mv-expand',
+        items: op.items,
+        bagExpansion: 'bag',
+        ...(op.itemIndex ? { itemIndex: op.itemIndex } : {}),
+      },
+      [...sub.sourceColumns, ...extra],
+    );
+    let columns = sub.sourceColumns;
+    for (const step of sub.steps) {
+      sql = this.partitionedStep(sql, columns, step.op, step.columns, extra);
+      columns = step.columns;
+    }
+    const subNames = new Set(columns.map((c) => c.name));
+    const outputs = output.map((c) => {
+      if (subNames.has(c.name)) return { name: c.name, sql: ident(c.name) };
+      const i = input.findIndex((x) => x.name === c.name);
+      if (i < 0) throw unsupported(`The mv-apply output column '${c.name}'`);
+      return { name: c.name, sql: `__p${i}` };
+    });
+    return this.select(sql, [...columns, ...extra], outputs);
+  }
+
+  /** A step of an `mv-apply` subquery: per input row (`__rid`), carrying `extra` along. */
+  private partitionedStep(
+    prev: string,
+    input: readonly Column[],
+    op: Operator,
+    output: readonly Column[],
+    extra: readonly Column[],
+  ): string {
+    const names = extra.map((c) => ident(c.name));
+    const by = names.join(', ');
+    switch (op.k) {
+      case 'take':
+        return `SELECT * FROM ${this.from(prev)} LIMIT ${this.scalar(op.count)} BY __rid`;
+      case 'top':
+        return `SELECT * FROM ${this.from(prev)} ORDER BY ${this.orderBy(op.keys)} LIMIT ${this.scalar(op.count)} BY __rid`;
+      case 'sort':
+        return `SELECT * FROM ${this.from(prev)} ORDER BY __rid, ${this.orderBy(op.keys)}`;
+      case 'count':
+        return `SELECT toInt64(count()) AS ${ident(output[0]?.name ?? 'Count')}, ${by} FROM ${this.from(prev)} GROUP BY ${by}`;
+      case 'distinct':
+        return `SELECT DISTINCT ${[...op.columns.map(ident), ...names].join(', ')} FROM ${this.from(prev)}`;
+      case 'summarize':
+        return this.summarize(prev, {
+          ...op,
+          by: [
+            ...extra.map((c) => ({ name: c.name, expr: { k: 'col', name: c.name, type: c.type } as Scalar })),
+            ...op.by,
+          ],
+        });
+      case 'project':
+        return this.select(
+          prev,
+          [...input, ...extra],
+          [
+            ...op.assignments.map((a) => ({ name: a.name, sql: this.scalar(a.expr) })),
+            ...names.map((n, i) => ({ name: extra[i]!.name, sql: n })),
+          ],
+        );
+      case 'where':
+      case 'extend':
+      case 'render':
+      case 'mv-expand':
+      case 'parse':
+        return this.step(prev, [...input, ...extra], op, [...output, ...extra]);
+      default:
+        throw unsupported(`'${op.k}' inside mv-apply`);
+    }
   }
 
   /** `parse`/`parse-where`: `match` + `extractGroups` on the text, then each capture converted. */
@@ -616,4 +732,14 @@ export function compile(t: Tabular, options: CompileOptions): string {
   if (!t.columns.some((col) => col.hidden)) return sql;
   const visible = t.columns.filter((col) => !col.hidden);
   return `SELECT ${visible.map((col) => ident(col.name)).join(', ')} FROM (${sql}) AS __out`;
+}
+
+/**
+ * The key-discovery pre-query of `evaluate bag_unpack` (phase one of two): the distinct property
+ * names of `bag` over `input`'s rows, sorted.
+ */
+export function compileBagKeys(input: Tabular, bag: Scalar, options: CompileOptions): string {
+  const c = new Compiler(options);
+  const sql = c.tabular(input);
+  return `SELECT DISTINCT arrayJoin(JSONExtractKeys(ifNull(${c.scalar(bag)}, '{}'))) AS k FROM (${sql}) AS __bk ORDER BY k`;
 }

@@ -790,6 +790,8 @@ export const SCALAR_FUNCTIONS: Readonly<Record<string, ScalarFunction>> = {
   tostring: { returns: 'string', minArgs: 1, maxArgs: 1, sql: ([x]) => toKqlString(x!.sql, x!.type) },
   todynamic: toDynamic,
   parse_json: toDynamic,
+  // The deprecated spelling, still in many published Sentinel rules.
+  parsejson: toDynamic,
   isnotempty: { returns: 'bool', minArgs: 1, maxArgs: 1, sql: ([x]) => `NOT ${emptySql(x!)}` },
   isempty: { returns: 'bool', minArgs: 1, maxArgs: 1, sql: ([x]) => emptySql(x!) },
   isnull: { returns: 'bool', minArgs: 1, maxArgs: 1, sql: ([x]) => nullSql(x!) },

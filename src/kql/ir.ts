@@ -149,6 +149,32 @@ export type Operator =
       readonly limit?: Scalar;
     }
   /**
+   * `mv-apply`: each input row's items expand as in `mv-expand` (lockstep; `type` from `to typeof`),
+   * then `subquery` (whose source is `{k: 'apply-rows'}`: the expanded rows, input columns included)
+   * runs per input row. Output (the binder's): the subquery's columns, and the input columns it
+   * does not produce.
+   */
+  | {
+      readonly k: 'mv-apply';
+      readonly items: readonly { readonly name: string; readonly expr: Scalar; readonly type: ScalarType }[];
+      readonly itemIndex?: string;
+      readonly subquery: Tabular;
+    }
+  /**
+   * `evaluate bag_unpack(column [, prefix]) : (schema)`: each output column not carried from the
+   * input is the bag's property `key` (dynamic). The schema is discovered by `runQuery` (a key
+   * pre-query) when the query gives none.
+   */
+  | {
+      readonly k: 'bag-unpack';
+      readonly column: Scalar;
+      readonly unpacked: readonly {
+        readonly name: string;
+        readonly key: string;
+        readonly type: ScalarType;
+      }[];
+    }
+  /**
    * `parse` / `parse-where`: `regex` (RE2, anchored) is matched against the text of `expr`; each
    * capture takes group `group` (1-based) converted to its type. No match → null captures
    * (`parse`) or no row (`parse-where`, which also drops rows whose typed captures do not convert).
@@ -171,7 +197,9 @@ export type Source =
   /** `range name from a to b step s`: one column, values a, a+s, ... while not past b. */
   | { readonly k: 'range'; readonly from: Scalar; readonly to: Scalar; readonly step: Scalar }
   /** `print a=1, ...`: one row, one column per assignment (named by the binder). */
-  | { readonly k: 'print'; readonly assignments: readonly Assignment[] };
+  | { readonly k: 'print'; readonly assignments: readonly Assignment[] }
+  /** Inside `mv-apply`: the current input row's expanded rows. */
+  | { readonly k: 'apply-rows' };
 
 /** A source followed by operators; `columns` are the output of the last step. */
 export interface Tabular {
@@ -265,6 +293,12 @@ function printOperator(op: Operator, indent: string): string {
         .join(', ')}${op.limit ? ` limit ${printScalar(op.limit)}` : ''}`;
     case 'render':
       return `render ${JSON.stringify(op.spec)}`;
+    case 'mv-apply':
+      return `mv-apply${op.itemIndex ? ` with_itemindex=${op.itemIndex}` : ''} ${op.items
+        .map((i) => `${i.name}=${printScalar(i.expr)}${i.type === 'dynamic' ? '' : ` to typeof(${i.type})`}`)
+        .join(', ')} on (\n${printTabular(op.subquery, `${indent}    `)})`;
+    case 'bag-unpack':
+      return `bag_unpack ${printScalar(op.column)} => ${op.unpacked.map((u) => `${u.name}=[${JSON.stringify(u.key)}]`).join(', ')}`;
     case 'parse':
       return `${op.where ? 'parse-where' : 'parse'} ${printScalar(op.expr)} regex ${JSON.stringify(op.regex)} => ${op.captures
         .map((c) => `${c.name}:${c.type}=$${c.group}`)
@@ -280,6 +314,7 @@ function printSource(source: Source | Tabular, columns: readonly Column[], inden
   if (source.k === 'range')
     return `${indent}range (${printColumns(columns)}) from ${printScalar(source.from)} to ${printScalar(source.to)} step ${printScalar(source.step)}`;
   if (source.k === 'print') return `${indent}print ${printAssignments(source.assignments)}`;
+  if (source.k === 'apply-rows') return `${indent}mv-apply rows (${printColumns(columns)})`;
   return `${indent}datatable (${printColumns(columns)}) [${source.rows.length} rows]`;
 }
 

@@ -22,11 +22,15 @@ import { type KNode, type KType, type KustoCode, kindName, toArray } from './lan
 
 type Binding =
   | { readonly k: 'scalar'; readonly expr: Scalar }
-  | { readonly k: 'tabular'; readonly t: Tabular };
+  | { readonly k: 'tabular'; readonly t: Tabular }
+  /** A user function (`let f = (a:string, ...) { ... }`): calls are lowered from Kusto's expansion. */
+  | { readonly k: 'function'; readonly params: readonly string[] };
 
 interface Scope {
   readonly catalog: TableCatalog;
   readonly lets: Map<string, Binding>;
+  /** The columns of the current operator's input (for `column_ifexists`). */
+  readonly input?: readonly Column[];
 }
 
 function at(node: KNode): [number, number] {
@@ -86,19 +90,71 @@ export function lower(code: KustoCode, catalog: TableCatalog): Tabular {
   };
   collect(root);
   for (const st of statements) {
-    const expr = req(st.Expression, st);
-    if (kindName(st) === 'LetStatement') {
-      const name = req(st.Name?.SimpleName, st);
-      if (expr.ResultType?.Columns) scope.lets.set(name, { k: 'tabular', t: lowerTabular(expr, scope) });
-      else if (kindName(expr) === 'FunctionDeclaration')
-        throw unsupported('A user-defined function', ...at(st));
-      else scope.lets.set(name, { k: 'scalar', expr: lowerScalar(expr, scope) });
-    } else {
-      result = lowerTabular(expr, scope);
-    }
+    if (kindName(st) === 'LetStatement') bindLet(st, scope);
+    else result = lowerTabular(req(st.Expression, st), scope);
   }
   if (!result) throw unsupported('A query without a tabular expression', 0, 0);
   return result;
+}
+
+/** `let name = ...`: a tabular or scalar value, or a user function. */
+function bindLet(st: KNode, scope: Scope): void {
+  const expr = req(st.Expression, st);
+  const name = req(st.Name?.SimpleName, st);
+  if (kindName(expr) === 'FunctionDeclaration') {
+    const params: string[] = [];
+    const collect = (n: KNode): void => {
+      if (kindName(n) === 'FunctionParameter') {
+        const decl = children(n)[0];
+        const nameNode = decl && kindName(decl) === 'NameAndTypeDeclaration' ? decl.Name : decl;
+        params.push(req(nameNode?.SimpleName, n));
+        if (children(n).length > 1) throw unsupported('A function parameter with a default value', ...at(n));
+        return;
+      }
+      if (kindName(n) === 'FunctionBody') return;
+      for (const c of children(n)) collect(c);
+    };
+    collect(expr);
+    scope.lets.set(name, { k: 'function', params });
+  } else if (expr.ResultType?.Columns) scope.lets.set(name, { k: 'tabular', t: lowerTabular(expr, scope) });
+  else scope.lets.set(name, { k: 'scalar', expr: lowerScalar(expr, scope) });
+}
+
+/**
+ * A call of a user function: Kusto's bound expansion of the body for this call site (parameters
+ * appear as variables), with the parameters bound to the lowered arguments and the body's own `let`s.
+ */
+function expandCall(node: KNode, scope: Scope): { expr: KNode; scope: Scope } | undefined {
+  const sym = node.ReferencedSymbol;
+  const bound = sym ? scope.lets.get(sym.Name) : undefined;
+  if (!sym || bound?.k !== 'function') return undefined;
+  const body = (node as KNode & { GetExpansion?: () => KNode | null }).GetExpansion?.();
+  if (!body) throw unsupported(`The call '${node.toString().trim()}'`, ...at(node));
+  const args = items(node.ArgumentList?.Expressions);
+  if (args.length !== bound.params.length)
+    throw unsupported(`A call of '${sym.Name}' relying on default parameter values`, ...at(node));
+  const lets = new Map(scope.lets);
+  bound.params.forEach((p, i) => {
+    const a = args[i]!;
+    lets.set(
+      p,
+      a.ResultType?.Columns
+        ? { k: 'tabular', t: lowerTabular(a, scope) }
+        : { k: 'scalar', expr: lowerScalar(a, scope) },
+    );
+  });
+  const inner: Scope = { ...scope, lets };
+  let expr: KNode | undefined;
+  for (const c of children(body)) {
+    if (kindName(c) === 'List') {
+      for (const st of items(c as unknown as { Count: number; getItem(i: number): KNode })) {
+        if (kindName(st) === 'LetStatement') bindLet(st, inner);
+        else if (kindName(st) === 'ExpressionStatement') expr = req(st.Expression, st);
+        else throw unsupported(`The statement '${st.toString().trim()}'`, ...at(st));
+      }
+    } else expr = c;
+  }
+  return { expr: req(expr, body), scope: inner };
 }
 
 class Builder {
@@ -162,6 +218,11 @@ function lowerTabular(node: KNode, scope: Scope): Tabular {
       lowerUnion(node, b, scope, legs.slice(1), unionLegName(legs[0]!, 0));
       return b.build();
     }
+    case 'FunctionCallExpression': {
+      const call = expandCall(node, scope);
+      if (call) return lowerTabular(call.expr, call.scope);
+      throw unsupported(`The tabular expression '${node.toString().trim().slice(0, 40)}'`, ...at(node));
+    }
     case 'MaterializeExpression':
       // Vigil inlines `materialize(T)`: each reference re-evaluates T (same rows for a deterministic T).
       return lowerTabular(req(node.Expression, node), scope);
@@ -224,9 +285,10 @@ function sortKeys(list: KNode[], scope: Scope): SortKey[] {
   });
 }
 
-function lowerOperator(op: KNode, b: Builder, scope: Scope, inputNode?: KNode): void {
+function lowerOperator(op: KNode, b: Builder, outerScope: Scope, inputNode?: KNode): void {
   const kind = kindName(op);
   const input = b.columns;
+  const scope: Scope = { ...outerScope, input };
   const out = () => columnsOf(op.ResultType, op, input);
   switch (kind) {
     case 'FilterOperator':
@@ -482,6 +544,12 @@ function lowerOperator(op: KNode, b: Builder, scope: Scope, inputNode?: KNode): 
       );
       return;
     }
+    case 'MvApplyOperator':
+      lowerMvApply(op, b, scope);
+      return;
+    case 'EvaluateOperator':
+      lowerEvaluate(op, b, scope);
+      return;
     case 'ParseOperator':
     case 'ParseWhereOperator': {
       const columns = out();
@@ -588,6 +656,163 @@ function lowerOperator(op: KNode, b: Builder, scope: Scope, inputNode?: KNode): 
     }
     default:
       throw unsupportedOperator(keyword(op), ...at(op));
+  }
+}
+
+/** Non-token children of a node. */
+function children(node: KNode): KNode[] {
+  const out: KNode[] = [];
+  for (let i = 0; i < node.ChildCount; i++) {
+    const c = node.GetChild(i);
+    if (c && !c.IsToken) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * `mv-apply items on (subquery)`: the subquery's input is the input with each item expanded (a named
+ * item adds a column, a column item replaces it, typed by `to typeof(T)`); its operators are lowered
+ * over an `apply-rows` source.
+ */
+function lowerMvApply(op: KNode, b: Builder, scope: Scope): void {
+  const input = b.columns;
+  const columns = columnsOf(op.ResultType, op, input);
+  let itemIndex: string | undefined;
+  for (const p of items(op.Parameters)) {
+    const name = p.Name?.SimpleName ?? p.Name?.toString().trim();
+    const value = p.Expression?.toString().trim() ?? '';
+    if (name === 'with_itemindex') itemIndex = value;
+    else throw unsupported(`The mv-apply parameter '${name}'`, ...at(p));
+  }
+  const exprs: KNode[] = [];
+  let sub: KNode | undefined;
+  for (const child of children(op)) {
+    const k = kindName(child);
+    if (k === 'List') {
+      for (const e of items(child as unknown as { Count: number; getItem(i: number): KNode })) {
+        if (kindName(e) === 'MvApplyExpression') exprs.push(e);
+      }
+    } else if (k === 'MvApplySubqueryExpression') sub = child;
+    else throw unsupported(`'${child.toString().trim()}' in mv-apply`, ...at(child));
+  }
+  if (!sub || exprs.length === 0) throw unsupported(`This form of 'mv-apply'`, ...at(op));
+  const applyItems = exprs.map((e) => {
+    let type: ScalarType = 'dynamic';
+    let valueNode: KNode | undefined;
+    for (const c of children(e)) {
+      if (kindName(c) === 'ToTypeOfClause') {
+        const t = /typeof\(\s*(\w+)\s*\)/.exec(c.toString())?.[1];
+        if (
+          !t ||
+          !isKqlType(t) ||
+          !['dynamic', 'string', 'long', 'int', 'real', 'bool', 'datetime'].includes(t)
+        )
+          throw unsupported(`mv-apply ... ${c.toString().trim()}`, ...at(c));
+        type = t;
+      } else valueNode = c;
+    }
+    const inner = req(valueNode, e);
+    const k = kindName(inner);
+    let name: string | undefined;
+    if (k === 'SimpleNamedExpression') name = req(inner.Name?.SimpleName, inner);
+    else if (k === 'NameReference' || k === 'BracketedName') name = inner.ReferencedSymbol?.Name;
+    if (!name) throw unsupported(`The mv-apply expression '${inner.toString().trim()}'`, ...at(inner));
+    return { name, expr: named(inner, scope).expr, type };
+  });
+  const subInput: Column[] = input.map((c) => {
+    const item = applyItems.find((x) => x.name === c.name);
+    return item ? { name: c.name, type: item.type } : c;
+  });
+  for (const item of applyItems)
+    if (!input.some((c) => c.name === item.name)) subInput.push({ name: item.name, type: item.type });
+  if (itemIndex) subInput.push({ name: itemIndex, type: 'long' });
+  const sb = new Builder({ k: 'apply-rows' }, subInput);
+  const lowerChain = (node: KNode): void => {
+    if (kindName(node) === 'PipeExpression') {
+      lowerChain(req(node.Expression, node));
+      lowerOperator(req(node.Operator, node), sb, scope);
+    } else lowerOperator(node, sb, scope);
+  };
+  const body = children(sub);
+  if (body.length !== 1) throw unsupported(`This mv-apply subquery`, ...at(sub));
+  lowerChain(body[0]!);
+  const subquery = sb.build();
+  for (const c of columns) {
+    if (!subquery.columns.some((x) => x.name === c.name) && !input.some((x) => x.name === c.name))
+      throw unsupported(`The mv-apply output column '${c.name}'`, ...at(op));
+  }
+  b.add(
+    { k: 'mv-apply', items: applyItems, ...(itemIndex ? { itemIndex } : {}), subquery },
+    columns.map((c) =>
+      subquery.columns.some((x) => x.name === c.name) ? { name: c.name, type: c.type } : c,
+    ),
+  );
+}
+
+/**
+ * `evaluate bag_unpack(col [, prefix]) : (schema)`. Without a schema the output columns depend on
+ * the data: `BagUnpackNeedsKeys` tells `runQuery` to discover the keys and rerun with a schema.
+ */
+function lowerEvaluate(op: KNode, b: Builder, scope: Scope): void {
+  const input = b.columns;
+  let call: KNode | undefined;
+  let schema: KNode | undefined;
+  for (const c of children(op)) {
+    const k = kindName(c);
+    if (k === 'FunctionCallExpression') call = c;
+    else if (k === 'EvaluateSchemaClause') schema = c;
+    else if (k === 'List') {
+      if (items(c as unknown as { Count: number; getItem(i: number): KNode }).length)
+        throw unsupported(`evaluate parameters`, ...at(c));
+    }
+  }
+  const fn = call?.ReferencedSymbol?.Name;
+  if (!call || fn !== 'bag_unpack') throw unsupportedOperator(`evaluate ${fn ?? ''}`.trim(), ...at(op));
+  const args = items(call.ArgumentList?.Expressions);
+  const column = lowerScalar(req(args[0], call), scope);
+  const prefixArg = args[1] ? lowerScalar(args[1], scope) : undefined;
+  if (args.length > 2 || (prefixArg && (prefixArg.k !== 'lit' || prefixArg.type !== 'string')))
+    throw unsupported(`This form of 'bag_unpack'`, ...at(call));
+  if (column.type !== 'dynamic') throw unsupported(`'bag_unpack' of a non-dynamic value`, ...at(call));
+  const prefix = prefixArg ? String(prefixArg.value ?? '') : '';
+  const kept = input.filter((c) => !(column.k === 'col' && c.name === column.name));
+  if (!schema)
+    throw new BagUnpackNeedsKeys(
+      b.build(),
+      column,
+      prefix,
+      kept,
+      call.TextStart + call.Width,
+      call.toString().trim(),
+    );
+  const columns = columnsOf(op.ResultType, op, input);
+  const keptNames = new Set(kept.map((c) => c.name));
+  const unpacked = columns
+    .filter((c) => !keptNames.has(c.name))
+    .map((c) => {
+      if (!c.name.startsWith(prefix))
+        throw unsupported(`The bag_unpack column '${c.name}' (not prefixed '${prefix}')`, ...at(op));
+      return { name: c.name, key: c.name.slice(prefix.length), type: c.type };
+    });
+  b.add({ k: 'bag-unpack', column, unpacked }, columns);
+}
+
+/**
+ * Thrown while lowering `evaluate bag_unpack(...)` without an output schema: `input` is the
+ * operator's input, `insertAt` the text offset right after the `bag_unpack(...)` call, where a
+ * `: (schema)` clause goes once the keys are known.
+ */
+export class BagUnpackNeedsKeys extends Error {
+  constructor(
+    readonly input: Tabular,
+    readonly column: Scalar,
+    readonly prefix: string,
+    readonly kept: readonly Column[],
+    readonly insertAt: number,
+    /** The call's text, to check that `insertAt` is a position in the query text (not in an expansion). */
+    readonly callText: string,
+  ) {
+    super('bag_unpack needs its keys discovered');
   }
 }
 
@@ -859,6 +1084,20 @@ function inItems(list: KNode[], scope: Scope): Scalar[] {
   return out;
 }
 
+/**
+ * `column_ifexists("Col", default)`: the input column when the operator's input has it (the binder's
+ * schema), else the default expression.
+ */
+function columnIfExists(node: KNode, scope: Scope): Scalar {
+  const [nameNode, defaultNode] = items(node.ArgumentList?.Expressions);
+  const name = lowerScalar(req(nameNode, node), scope);
+  if (name.k !== 'lit' || name.type !== 'string' || typeof name.value !== 'string' || !defaultNode)
+    throw unsupported(`This form of 'column_ifexists'`, ...at(node));
+  const col = scope.input?.find((c) => c.name === name.value);
+  if (col) return { k: 'col', name: col.name, type: col.type };
+  return lowerScalar(defaultNode, scope);
+}
+
 function lowerScalar(node: KNode, scope: Scope): Scalar {
   const kind = kindName(node);
   const lit = literal(node, kind);
@@ -892,6 +1131,9 @@ function lowerScalar(node: KNode, scope: Scope): Scalar {
     }
     case 'FunctionCallExpression': {
       const fn = req(node.ReferencedSymbol?.Name, node);
+      if (fn === 'column_ifexists') return columnIfExists(node, scope);
+      const userCall = expandCall(node, scope);
+      if (userCall) return lowerScalar(userCall.expr, userCall.scope);
       const entry = SCALAR_FUNCTIONS[fn];
       if (!entry) throw unsupportedFunction(fn, ...at(node));
       const args = items(node.ArgumentList?.Expressions).map((e) => lowerScalar(e, scope));

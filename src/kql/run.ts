@@ -4,11 +4,11 @@
  */
 import type { TableCatalog } from '../workspace/catalog.js';
 import type { Workspace } from '../workspace/workspace.js';
-import { compile } from './compile.js';
+import { compile, compileBagKeys } from './compile.js';
 import { KqlError } from './errors.js';
 import { type Column, printIr, type RenderSpec, type ScalarType, type Tabular } from './ir.js';
 import { analyze } from './language.js';
-import { lower } from './lower.js';
+import { BagUnpackNeedsKeys, lower } from './lower.js';
 
 export interface CompiledQuery {
   readonly ir: Tabular;
@@ -37,6 +37,27 @@ export function compileQuery(
   catalog: TableCatalog,
   database = 'vigil',
   options: QueryOptions = {},
+): CompiledQuery {
+  try {
+    return compileText(text, catalog, database, options);
+  } catch (err) {
+    if (err instanceof BagUnpackNeedsKeys)
+      throw new KqlError(
+        'KQL_UNSUPPORTED',
+        "'evaluate bag_unpack' without an output schema: its columns depend on the data, so only runQuery (which discovers the keys first) can compile it; or add ': (Col:type, ...)'.",
+        err.insertAt,
+        0,
+      );
+    throw err;
+  }
+}
+
+/** `compileQuery`, letting `BagUnpackNeedsKeys` through (for `runQuery`'s key discovery). */
+function compileText(
+  text: string,
+  catalog: TableCatalog,
+  database: string,
+  options: QueryOptions,
 ): CompiledQuery {
   const { code, diagnostics } = analyze(text, catalog);
   const error = diagnostics.find((d) => d.severity === 'Error');
@@ -120,13 +141,80 @@ function toKqlValue(v: unknown, type: ScalarType): unknown {
   }
 }
 
+/** A store query; a failure becomes `KQL_EXECUTION_FAILED` (the message may quote SQL: dropped). */
+async function storeQuery(ws: Workspace, sql: string): Promise<string> {
+  try {
+    return await ws.store.queryText(sql, 'JSONCompact');
+  } catch (err) {
+    const engineCode = (err as { engineCode?: number }).engineCode;
+    throw new KqlError(
+      'KQL_EXECUTION_FAILED',
+      `The query could not be executed${engineCode ? ` (engine error ${engineCode})` : ''}.`,
+    );
+  }
+}
+
+/** `name` as a KQL bracketed identifier. */
+function kqlName(name: string): string {
+  return `['${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+}
+
+/**
+ * Two-phase compilation for `evaluate bag_unpack(col [, prefix])` without an output schema: its
+ * columns depend on the data. Phase one runs a key-discovery pre-query over the operator's input
+ * (`SELECT DISTINCT arrayJoin(JSONExtractKeys(col))`); phase two re-analyzes the query with the
+ * discovered schema written after the call (`: (kept columns..., prefixKey:dynamic, ...)`, keys in
+ * ordinal order), so the binder types every later operator. Repeats once per such `bag_unpack`.
+ */
+async function compileWithKeyDiscovery(
+  ws: Workspace,
+  text: string,
+  options: QueryOptions,
+): Promise<CompiledQuery> {
+  let current = text;
+  for (let round = 0; ; round++) {
+    try {
+      return compileText(current, ws.catalog, ws.store.database, options);
+    } catch (err) {
+      if (!(err instanceof BagUnpackNeedsKeys) || round >= 16) throw err;
+      if (current.slice(err.insertAt - err.callText.length, err.insertAt) !== err.callText)
+        throw new KqlError(
+          'KQL_UNSUPPORTED',
+          "'evaluate bag_unpack' without an output schema inside a user function is not supported yet; add ': (Col:type, ...)'.",
+        );
+      const sql = compileBagKeys(err.input, err.column, {
+        database: ws.store.database,
+        timeRange: options.timeRange,
+      });
+      const keys = (JSON.parse(await storeQuery(ws, sql)) as { data: unknown[][] }).data.map((r) =>
+        String(r[0]),
+      );
+      const kept = new Set(err.kept.map((c) => c.name));
+      if (keys.includes(''))
+        throw new KqlError('KQL_UNSUPPORTED', 'bag_unpack of a property with an empty name.');
+      const clash = keys.find((k) => kept.has(`${err.prefix}${k}`));
+      if (clash !== undefined)
+        throw new KqlError(
+          'KQL_EXECUTION_FAILED',
+          `bag_unpack: the property '${err.prefix}${clash}' clashes with an existing column (Kusto's default columnsConflict='error').`,
+        );
+      const schema = [
+        ...err.kept.map((c) => `${kqlName(c.name)}:${c.type}`),
+        ...keys.map((k) => `${kqlName(`${err.prefix}${k}`)}:dynamic`),
+      ];
+      if (schema.length === 0) throw new KqlError('KQL_UNSUPPORTED', 'bag_unpack with no output columns.');
+      current = `${current.slice(0, err.insertAt)} : (${schema.join(', ')})${current.slice(err.insertAt)}`;
+    }
+  }
+}
+
 /** Runs a KQL query against the workspace's store. */
 export async function runQuery(
   ws: Workspace,
   text: string,
   options: QueryOptions = {},
 ): Promise<QueryResult> {
-  const compiled = compileQuery(text, ws.catalog, ws.store.database, options);
+  const compiled = await compileWithKeyDiscovery(ws, text, options);
   let output: string;
   try {
     // The outer SELECT keeps the inner ORDER BY's order (a plain read of one sorted stream).
