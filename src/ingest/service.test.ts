@@ -574,3 +574,14 @@ describe('IngestService: idempotent batch writes', () => {
     expect(resumed.rowsWritten).toBe(2100 - BATCH_ROWS);
   });
 });
+
+describe("IngestService: Vigil's own tables", () => {
+  it('refuses writes into the quarantine and the query audit table from anyone but Vigil', async () => {
+    for (const table of ['IngestionQuarantine', 'LAQueryLogs']) {
+      await expect(
+        ingest(table, 'file:/data/forged.ndjson', ndjson([{ QueryText: 'forged', Reason: 'forged' }])),
+      ).rejects.toMatchObject({ name: 'WorkspaceError', code: 'ReadOnlyTable' });
+    }
+    expect(await scalar("SELECT count() AS v FROM vigil.LAQueryLogs WHERE QueryText = 'forged'")).toBe(0);
+  });
+});

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { ident, qualified } from '../storage/clickhouse/ddl.js';
 import type { ResolvedTable } from '../workspace/catalog.js';
+import { WorkspaceError } from '../workspace/errors.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { type EncodedBatch, MAX_RECORD_BYTES } from './batch-encoder.js';
 import { datetimeFromMillis } from './coerce.js';
@@ -125,6 +126,12 @@ export class IngestService {
   async ingestStream(request: IngestStreamRequest): Promise<IngestSummary> {
     const ws = this.workspace;
     const table = ws.catalog.require(request.table);
+    if (table.schema.kind === 'system' && !request.systemWriter) {
+      throw new WorkspaceError(
+        'ReadOnlyTable',
+        `Table '${table.name}' is written only by Vigil itself; ingest into a built-in or custom table instead.`,
+      );
+    }
     const startOffset = request.startOffset ?? 0;
     const checkpointId = this.checkpointId(request.source, table.name);
 

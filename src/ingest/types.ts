@@ -45,5 +45,10 @@ export interface IngestStreamRequest {
   readonly startOffset?: number;
   /** Keep a checkpoint for this source (resumable runs). */
   readonly checkpoint?: boolean;
+  /**
+   * Vigil's own tables (`IngestionQuarantine`, `LAQueryLogs`) are written only by Vigil: an audit trail that
+   * anyone with an ingest token could append to would prove nothing. Only Vigil's own writers set this.
+   */
+  readonly systemWriter?: boolean;
   readonly signal?: AbortSignal;
 }

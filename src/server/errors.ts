@@ -111,6 +111,7 @@ const WORKSPACE_STATUS: Record<WorkspaceError['code'], [number, string]> = {
   InvalidColumn: [400, 'InvalidColumn'],
   // The server's own data directory: not the caller's doing.
   DataDirectoryUnwritable: [500, 'InternalServerError'],
+  ReadOnlyTable: [403, 'ReadOnlyTable'],
 };
 
 const TOKEN_STATUS: Record<TokenError['code'], number> = {

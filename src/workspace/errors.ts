@@ -5,7 +5,8 @@ export type WorkspaceErrorCode =
   | 'InvalidTableName'
   | 'InvalidTableDefinition'
   | 'InvalidColumn'
-  | 'DataDirectoryUnwritable';
+  | 'DataDirectoryUnwritable'
+  | 'ReadOnlyTable';
 
 export class WorkspaceError extends Error {
   constructor(

@@ -72,6 +72,7 @@ export class QueryLogWriter {
             source: 'query-api',
             input: oneChunk(Buffer.from(lines.join('\n') + '\n')),
             checkpoint: false,
+            systemWriter: true,
           })
           .then(
             (summary) => {

@@ -8,7 +8,7 @@ import type { TableSchema } from '../schema.js';
  */
 export const LAQueryLogs: TableSchema = {
   name: 'LAQueryLogs',
-  kind: 'builtin',
+  kind: 'system',
   description: 'Audit of the queries run through the Query API: who, what, how long, how many rows.',
   writtenBy: 'the Query API',
   recordKey: ['CorrelationId'],
