@@ -179,18 +179,32 @@ export function jsonPathArgs(path: string): string[] | undefined {
   return out;
 }
 
+/** `extract_json`'s optional `typeof(T)` argument → how to convert the extracted text. */
+const EXTRACT_JSON_TYPES: Readonly<Record<string, (text: string) => string>> = {
+  string: (t) => t,
+  long: (t) => `toInt64OrNull(${t})`,
+  int: (t) => `toInt32OrNull(${t})`,
+  real: (t) => `toFloat64OrNull(${t})`,
+  double: (t) => `toFloat64OrNull(${t})`,
+};
+
 const extractJson: ScalarFunction = {
-  returns: 'string',
+  returns: 'string, or the type of the typeof() argument',
   minArgs: 2,
-  maxArgs: 2,
-  note: 'The value at a JSONPath as a string ("" when missing); the typeof() third argument is not supported yet.',
+  maxArgs: 3,
+  note: 'The value at a JSONPath as a string ("" when missing), or converted to typeof(long|int|real).',
   sql: (args) => {
     const path = requireLiteral('extract_json', a(args, 0), 'JSONPath');
     const keys = jsonPathArgs(path);
     if (!keys) throw unsupported(`the JSONPath '${path}'`);
     const source = a(args, 1);
     const raw = `nullIf(JSONExtractRaw(${source.sql}${keys.map((k) => `, ${k}`).join('')}), '')`;
-    return dynamicText(raw);
+    const wanted = args[2]
+      ? /^typeof\((\w+)\)$/.exec(requireLiteral('extract_json', args[2], 'type'))?.[1]
+      : 'string';
+    const convert = wanted ? EXTRACT_JSON_TYPES[wanted] : undefined;
+    if (!convert) throw unsupported(`extract_json to ${wanted ?? 'that type'}`);
+    return convert(dynamicText(raw));
   },
 };
 

@@ -1104,6 +1104,9 @@ function lowerScalar(node: KNode, scope: Scope): Scalar {
   if (lit) return lit;
   const cls = node.constructor.$$name.split('.').pop();
   const type = () => scalarType(node.ResultType, node);
+  // A type argument (`extractjson(path, s, typeof(long))`): passed to the function as its text.
+  const typeArg = /^typeof\(\s*(\w+)\s*\)$/.exec(node.toString().trim());
+  if (typeArg) return { k: 'lit', type: 'string', value: `typeof(${typeArg[1]})` };
   switch (kind) {
     case 'ParenthesizedExpression':
       return lowerScalar(req(node.Expression, node), scope);
