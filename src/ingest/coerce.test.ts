@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KQL_TYPES } from '../workspace/schema.js';
 import {
   CoercionError,
   coerce,
@@ -19,18 +20,7 @@ function rejects(type: Parameters<typeof coerce>[0], value: unknown): CoercionEr
 }
 
 describe('coerce: absent values', () => {
-  it.each([
-    'string',
-    'int',
-    'long',
-    'real',
-    'bool',
-    'datetime',
-    'timespan',
-    'guid',
-    'dynamic',
-    'decimal',
-  ] as const)('%s: null and undefined become undefined', (type) => {
+  it.each(KQL_TYPES)('%s: null and undefined become undefined', (type) => {
     expect(coerce(type, null)).toBeUndefined();
     expect(coerce(type, undefined)).toBeUndefined();
   });

@@ -1004,6 +1004,28 @@ function sampleStat(fn: 'stddevSamp' | 'varSamp', x: Arg, pred?: Arg): string {
   return `multiIf(count(${x.sql}) = 0, NULL, count(${x.sql}) = 1, 0, ${fn}(${x.sql}))`;
 }
 
+const dcount: AggregateFunction = {
+  returns: 'long',
+  note: 'Exact (uniqExact): within any accuracy level Kusto offers, and it matches hand-computed answers.',
+  sql: (args) => `toInt64(uniqExact(${a(args, 0).sql}))`,
+};
+
+const dcountif: AggregateFunction = {
+  returns: 'long',
+  sql: (args) => `toInt64(uniqExactIf(${a(args, 0).sql}, ${a(args, 1).sql}))`,
+};
+
+const makeSet: AggregateFunction = {
+  returns: 'dynamic',
+  note: 'Nulls skipped; element order unspecified.',
+  sql: (args) => jsonArrayAgg('groupUniqArray', a(args, 0), args[1]),
+};
+
+const makeList: AggregateFunction = {
+  returns: 'dynamic',
+  sql: (args) => jsonArrayAgg('groupArray', a(args, 0), args[1]),
+};
+
 export const AGGREGATE_FUNCTIONS: Readonly<Record<string, AggregateFunction>> = {
   count: { returns: 'long', sql: () => 'toInt64(count())' },
   countif: { returns: 'long', sql: (args) => `toInt64(countIf(${a(args, 0).sql}))` },
@@ -1012,44 +1034,16 @@ export const AGGREGATE_FUNCTIONS: Readonly<Record<string, AggregateFunction>> = 
   min: { returns: 'type of the value', sql: (args) => `min(${a(args, 0).sql})` },
   max: { returns: 'type of the value', sql: (args) => `max(${a(args, 0).sql})` },
   avg: { returns: 'real', sql: (args) => `avg(${a(args, 0).sql})` },
-  dcount: {
-    returns: 'long',
-    note: 'Exact (uniqExact): within any accuracy level Kusto offers, and it matches hand-computed answers.',
-    sql: (args) => `toInt64(uniqExact(${a(args, 0).sql}))`,
-  },
-  dcountif: {
-    returns: 'long',
-    sql: (args) => `toInt64(uniqExactIf(${a(args, 0).sql}, ${a(args, 1).sql}))`,
-  },
-  make_set: {
-    returns: 'dynamic',
-    note: 'Nulls skipped; element order unspecified.',
-    sql: (args) => jsonArrayAgg('groupUniqArray', a(args, 0), args[1]),
-  },
-  make_list: {
-    returns: 'dynamic',
-    sql: (args) => jsonArrayAgg('groupArray', a(args, 0), args[1]),
-  },
+  dcount,
+  dcountif,
+  make_set: makeSet,
+  make_list: makeList,
   // Deprecated spellings, still in many published Sentinel rules.
-  makeset: {
-    returns: 'dynamic',
-    note: 'Deprecated alias of make_set.',
-    sql: (args) => jsonArrayAgg('groupUniqArray', a(args, 0), args[1]),
-  },
-  makelist: {
-    returns: 'dynamic',
-    note: 'Deprecated alias of make_list.',
-    sql: (args) => jsonArrayAgg('groupArray', a(args, 0), args[1]),
-  },
-  count_distinct: {
-    returns: 'long',
-    note: 'Exact (uniqExact), like Kusto.',
-    sql: (args) => `toInt64(uniqExact(${a(args, 0).sql}))`,
-  },
-  count_distinctif: {
-    returns: 'long',
-    sql: (args) => `toInt64(uniqExactIf(${a(args, 0).sql}, ${a(args, 1).sql}))`,
-  },
+  makeset: makeSet,
+  makelist: makeList,
+  // count_distinct is exact in Kusto; dcount here is exact too, so both are one entry.
+  count_distinct: dcount,
+  count_distinctif: dcountif,
   make_set_if: {
     returns: 'dynamic',
     note: 'Nulls skipped; element order unspecified.',

@@ -136,19 +136,16 @@ function schemaName(name: string): string {
 /** The database Vigil's tables live in, as the binder sees it. */
 export const KQL_DATABASE = 'vigil';
 
-const globalsCache = new WeakMap<TableCatalog, { signature: string; globals: KGlobalState }>();
+const globalsCache = new WeakMap<TableCatalog, { version: number; globals: KGlobalState }>();
 
 /**
- * The binder's view of the catalog. The catalog has no version counter, so its signature (table names
- * and column lists) keys the cache: a custom table created at run time changes it.
+ * The binder's view of the catalog, rebuilt only when the catalog changed (a custom table created at run
+ * time bumps its version), not on every query.
  */
 function globalsFor(catalog: TableCatalog): KGlobalState {
-  const tables = catalog.list();
-  const signature = tables
-    .map((t) => `${t.name}(${t.columns.map((c) => `${c.name}:${c.type}`).join(',')})`)
-    .join(';');
   const cached = globalsCache.get(catalog);
-  if (cached && cached.signature === signature) return cached.globals;
+  if (cached && cached.version === catalog.version) return cached.globals;
+  const tables = catalog.list();
   const { K } = loadLanguage();
   const symbols = tables.map(
     (t) =>
@@ -163,7 +160,7 @@ function globalsFor(catalog: TableCatalog): KGlobalState {
   const globals = K.GlobalState.Default.WithDatabase(
     new K.Symbols.DatabaseSymbol.ctor(KQL_DATABASE, symbols),
   );
-  globalsCache.set(catalog, { signature, globals });
+  globalsCache.set(catalog, { version: catalog.version, globals });
   return globals;
 }
 

@@ -133,6 +133,12 @@ export function validateCustomTable(input: unknown): TableSchema {
  */
 export class TableCatalog {
   private readonly tables = new Map<string, ResolvedTable>();
+  private changes = 0;
+
+  /** Grows by one whenever a table is added or changed: what caches derived from the catalog key on. */
+  get version(): number {
+    return this.changes;
+  }
 
   constructor(
     custom: readonly TableSchema[] = [],
@@ -170,6 +176,7 @@ export class TableCatalog {
     }
     const resolved = resolveTable(schema, retentionDays);
     this.tables.set(schema.name, resolved);
+    this.changes++;
     return resolved;
   }
 
@@ -177,6 +184,7 @@ export class TableCatalog {
     const table = this.require(name);
     const resolved = resolveTable(table.schema, days);
     this.tables.set(name, resolved);
+    this.changes++;
     return resolved;
   }
 }
