@@ -1,6 +1,7 @@
 import { resolveTable } from '../workspace/catalog.js';
 import type { TableSchema } from '../workspace/schema.js';
 import { RecordRejection, RowMapper } from './mapping.js';
+import { compileSelector, type RecordSelector } from './select.js';
 import type { BadLine } from './types.js';
 
 /** Longest record accepted (Log Analytics' own limit is 1 MB a record); longer ones are quarantined. */
@@ -22,6 +23,10 @@ export interface EncodeRequest {
   readonly receivedAt: string;
   readonly workspaceId: string;
   readonly source: string;
+  /** Only records matching this go to the table; the others are skipped (not quarantined). */
+  readonly select?: RecordSelector;
+  /** Names the source position in quarantine rows (`line 12`, `record 12 of blob X`); default `line`. */
+  readonly positionLabel?: string;
 }
 
 /**
@@ -37,10 +42,23 @@ export interface EncodedBatch {
   readonly bad: BadLine[];
   /** Non-blank lines seen. */
   readonly lines: number;
+  /** Records the selector left out. */
+  readonly skipped: number;
 }
 
 const textDecoder = new TextDecoder('utf-8');
 const mappers = new Map<string, { schema: TableSchema; mapper: RowMapper }>();
+const selectors = new Map<string, (record: unknown) => boolean>();
+
+function selectorFor(selector: RecordSelector): (record: unknown) => boolean {
+  const text = JSON.stringify(selector);
+  let compiled = selectors.get(text);
+  if (!compiled) {
+    compiled = compileSelector(selector);
+    selectors.set(text, compiled);
+  }
+  return compiled;
+}
 
 function mapperFor(schema: TableSchema, retentionDays: number): RowMapper {
   const cached = mappers.get(schema.name);
@@ -69,7 +87,10 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
   const keys: string[] = [];
   const quarantineTexts: string[] = [];
   const bad: BadLine[] = [];
+  const selected = request.select ? selectorFor(request.select) : undefined;
+  const positionLabel = request.positionLabel ?? 'line';
   let lines = 0;
+  let skipped = 0;
 
   const quarantine = (line: RawLine, reason: string, details: string) => {
     const raw = line.bytes ? textDecoder.decode(line.bytes) : line.head ? textDecoder.decode(line.head) : '';
@@ -81,7 +102,7 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
         SourceSystem: 'Vigil',
         TargetTable: schema.name,
         Source: source,
-        SourcePosition: `line ${line.number}`,
+        SourcePosition: `${positionLabel} ${line.number}`,
         Reason: reason,
         Details: details,
         RawRecord: raw,
@@ -117,6 +138,10 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
       quarantine(line, 'MalformedJson', (err as Error).message);
       continue;
     }
+    if (selected && !selected(record)) {
+      skipped++;
+      continue;
+    }
     let mapped: { json: string; key: string };
     try {
       mapped = mapper.mapToJson(record, receivedAt, tail + line.length);
@@ -140,5 +165,5 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
     rowEnds[i] = at;
   }
   const quarantineBytes = Buffer.from(quarantineTexts.length ? quarantineTexts.join('\n') + '\n' : '');
-  return { rows, rowEnds, keys, quarantine: quarantineBytes, bad, lines };
+  return { rows, rowEnds, keys, quarantine: quarantineBytes, bad, lines, skipped };
 }

@@ -6,6 +6,7 @@ import { sqlString } from '../storage/log-store.js';
 import { Workspace } from '../workspace/workspace.js';
 import { datetimeFromMillis } from './coerce.js';
 import { IngestError } from './errors.js';
+import { splitJsonArray } from './json-array.js';
 import { IngestService, MAX_RECORD_BYTES } from './service.js';
 
 /** Small batches, so that a few thousand lines cross several batch boundaries. */
@@ -583,5 +584,47 @@ describe("IngestService: Vigil's own tables", () => {
       ).rejects.toMatchObject({ name: 'WorkspaceError', code: 'ReadOnlyTable' });
     }
     expect(await scalar("SELECT count() AS v FROM vigil.LAQueryLogs WHERE QueryText = 'forged'")).toBe(0);
+  });
+});
+
+describe('IngestService.ingestBatch (records a connector holds)', () => {
+  const blob = (records: unknown[]) => splitJsonArray(Buffer.from(JSON.stringify(records)));
+
+  it('writes only the selected records, quarantines bad ones, and stores a replayed token once', async () => {
+    const records = [
+      office('batch-1', 10, { RecordType: 25, Workload: 'MicrosoftTeams' }),
+      office('batch-2', 20),
+      office('batch-3', 30, { RecordType: '25', Workload: 'MicrosoftTeams' }),
+      office('batch-4', 40, { RecordType: 25, Workload: 'MicrosoftTeams', CreationTime: 'not a time' }),
+    ];
+    const request = {
+      table: 'OfficeActivity',
+      source: 'Office365/t1/Audit.General',
+      records: blob(records),
+      token: 'Office365/t1/Audit.General/blob-1',
+      select: { field: 'RecordType', in: [25] },
+    };
+    const first = await service.ingestBatch(request);
+    expect(first).toMatchObject({ rowsWritten: 2, skipped: 1, quarantined: 1, duplicates: 0 });
+    expect(first.badRecords[0]).toMatchObject({ line: 4, reason: 'InvalidValue' });
+    const replay = await service.ingestBatch(request);
+    expect(replay).toMatchObject({ rowsWritten: 0, duplicates: 2, quarantined: 1 });
+    expect(await officeCount('batch-')).toBe(2);
+    const q = await ws.store.query<{ SourcePosition: string; n: string }>(
+      "SELECT SourcePosition, count() AS n FROM vigil.IngestionQuarantine WHERE Source = 'Office365/t1/Audit.General' GROUP BY SourcePosition",
+    );
+    // The replayed quarantine insert carried the same token: one row, not two.
+    expect(q).toEqual([{ SourcePosition: 'record 4', n: '1' }]);
+  });
+
+  it('serialises concurrent batches of one table so each record is stored once', async () => {
+    const a = blob([office('conc-1'), office('conc-2'), office('conc-3')]);
+    const b = blob([office('conc-2'), office('conc-3'), office('conc-4')]);
+    const results = await Promise.all([
+      service.ingestBatch({ table: 'OfficeActivity', source: 's', records: a, token: 'conc-a' }),
+      service.ingestBatch({ table: 'OfficeActivity', source: 's', records: b, token: 'conc-b' }),
+    ]);
+    expect(results[0]!.rowsWritten + results[1]!.rowsWritten).toBe(4);
+    expect(await officeCount('conc-')).toBe(4);
   });
 });
