@@ -203,7 +203,9 @@ async function main(): Promise<void> {
   const n = Number(arg('rows') ?? process.env.BENCH_ROWS ?? 10_000_000);
   const runs = Number(arg('runs') ?? 7);
   const compiles = Number(arg('compiles') ?? 25);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-query-'));
+  // `--data DIR` keeps the workspace (loaded once, reused while developing); by default a fresh temporary one.
+  const keep = arg('data');
+  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-query-'));
   const ws = await Workspace.open(dir);
   const logger = pino({ level: 'silent' });
   const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
@@ -215,17 +217,29 @@ async function main(): Promise<void> {
     logger,
   });
   try {
-    await ws.createCustomTable({
-      name: 'BenchUsers_CL',
-      columns: [
-        { name: 'TimeGenerated', type: 'datetime' },
-        { name: 'UserPrincipalName', type: 'string' },
-        { name: 'Department', type: 'string' },
-        { name: 'Country', type: 'string' },
-      ],
-    });
-    const nowMs = Date.now() - 60_000;
+    const have = await ws.store.query<{ n: string }>('SELECT count() AS n FROM vigil.OfficeActivity');
+    const reuse = keep !== undefined && Number(have[0]?.n) === n;
+    if (!reuse)
+      await ws.createCustomTable({
+        name: 'BenchUsers_CL',
+        columns: [
+          { name: 'TimeGenerated', type: 'datetime' },
+          { name: 'UserPrincipalName', type: 'string' },
+          { name: 'Department', type: 'string' },
+          { name: 'Country', type: 'string' },
+        ],
+      });
+    const nowMs = reuse
+      ? Number(
+          (
+            await ws.store.query<{ t: string }>(
+              'SELECT toUnixTimestamp64Milli(max(TimeGenerated)) AS t FROM vigil.OfficeActivity',
+            )
+          )[0]?.t,
+        )
+      : Date.now() - 60_000;
     const [loadMs] = await timed(async () => {
+      if (reuse) return;
       await ws.store.command(generateSql(n, nowMs));
       await ws.store.command(USERS_SQL);
     });
@@ -320,7 +334,7 @@ async function main(): Promise<void> {
   } finally {
     await app.close();
     await ws.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

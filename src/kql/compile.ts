@@ -9,7 +9,7 @@
  */
 import { KqlError, unsupported, unsupportedFunction } from './errors.js';
 import { AGGREGATE_FUNCTIONS, type Arg, regexQuote, SCALAR_FUNCTIONS } from './functions.js';
-import type { Column, JoinKind, Operator, Scalar, ScalarType, SortKey, Tabular } from './ir.js';
+import type { Assignment, Column, JoinKind, Operator, Scalar, ScalarType, SortKey, Tabular } from './ir.js';
 import {
   dtToTicks,
   dynamicText,
@@ -44,27 +44,52 @@ class Compiler {
     return `__${prefix}${this.n++}`;
   }
 
-  tabular(t: Tabular): string {
+  tabular(t: Tabular, needed?: ReadonlySet<string>): string {
+    return this.tabularWith(t, needed).sql;
+  }
+
+  /**
+   * `t` as SQL producing at least the columns in `needed` (default: all of `t.columns`), and the
+   * columns it produces. Column pruning: a backward pass computes what each step needs from its input
+   * (`need`), so a table is read for only those columns and an `extend`/`project` drops assignments
+   * nobody reads; `mv-expand`, `parse`, `mv-apply`, `bag_unpack` and `union` keep every column.
+   */
+  tabularWith(t: Tabular, needed?: ReadonlySet<string>): { sql: string; columns: readonly Column[] } {
+    const steps = t.steps;
+    const need: Set<string>[] = new Array(steps.length + 1);
+    need[steps.length] = new Set(needed ?? t.columns.map((c) => c.name));
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const input = i === 0 ? t.sourceColumns : steps[i - 1]!.columns;
+      need[i] = inputNeed(steps[i]!.op, input, steps[i]!.columns, need[i + 1]!);
+    }
     let sql: string;
-    if ('steps' in t.source) sql = this.tabular(t.source);
-    else if (t.source.k === 'table') {
-      sql = `SELECT ${t.sourceColumns.map((c) => ident(c.name)).join(', ')} FROM ${ident(this.options.database)}.${ident(t.source.name)}`;
+    let columns: readonly Column[];
+    if ('steps' in t.source) {
+      ({ sql, columns } = this.tabularWith(t.source, need[0]));
+    } else if (t.source.k === 'table') {
+      columns = t.sourceColumns.filter((c) => need[0]!.has(c.name));
+      if (columns.length === 0) columns = t.sourceColumns.slice(0, 1);
+      sql = `SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM ${ident(this.options.database)}.${ident(t.source.name)}`;
       const range = this.options.timeRange;
       if (range) {
         sql += ` WHERE TimeGenerated >= ${datetimeLiteral(range.start)} AND TimeGenerated < ${datetimeLiteral(range.end)}`;
       }
-    } else if (t.source.k === 'range') sql = this.range(t.sourceColumns[0]!, t.source);
-    else if (t.source.k === 'print') {
-      const list = t.source.assignments.map((a) => `${this.scalar(a.expr)} AS ${ident(a.name)}`);
-      sql = `SELECT ${list.join(', ')}`;
-    } else if (t.source.k === 'apply-rows') throw unsupported('mv-apply rows outside mv-apply');
-    else sql = this.datatable(t.sourceColumns, t.source.rows);
-    let columns = t.sourceColumns;
-    for (const step of t.steps) {
-      sql = this.step(sql, columns, step.op, step.columns);
-      columns = step.columns;
+    } else {
+      columns = t.sourceColumns;
+      if (t.source.k === 'range') sql = this.range(t.sourceColumns[0]!, t.source);
+      else if (t.source.k === 'print') {
+        const list = t.source.assignments.map((a) => `${this.scalar(a.expr)} AS ${ident(a.name)}`);
+        sql = `SELECT ${list.join(', ')}`;
+      } else if (t.source.k === 'apply-rows') throw unsupported('mv-apply rows outside mv-apply');
+      else sql = this.datatable(t.sourceColumns, t.source.rows);
     }
-    return sql;
+    steps.forEach((step, i) => {
+      const fullInput = i === 0 ? t.sourceColumns : steps[i - 1]!.columns;
+      const pruned = pruneStep(step.op, columns, fullInput, step.columns, need[i + 1]!);
+      sql = this.step(sql, columns, pruned.op, pruned.columns, { fullInput, fullOutput: step.columns });
+      columns = pruned.columns;
+    });
+    return { sql, columns };
   }
 
   /** `range`: `arrayJoin(range(count))` row numbers; datetimes step in ticks. */
@@ -129,7 +154,13 @@ class Compiler {
     return `SELECT ${temps.map((o) => `${o.temp} AS ${ident(o.name)}`).join(', ')} FROM ${this.from(inner)}`;
   }
 
-  private step(prev: string, input: readonly Column[], op: Operator, output: readonly Column[]): string {
+  private step(
+    prev: string,
+    input: readonly Column[],
+    op: Operator,
+    output: readonly Column[],
+    full?: { fullInput: readonly Column[]; fullOutput: readonly Column[] },
+  ): string {
     switch (op.k) {
       case 'render':
         return prev;
@@ -172,7 +203,7 @@ class Compiler {
       case 'distinct':
         return `SELECT DISTINCT ${op.columns.map(ident).join(', ')} FROM ${this.from(prev)}`;
       case 'join':
-        return this.join(prev, input, op.kind, op.right, op.keys, output);
+        return this.join(prev, input, op.kind, op.right, op.keys, output, full);
       case 'mv-expand':
         return this.mvExpand(prev, op, output);
       case 'parse':
@@ -453,19 +484,33 @@ class Compiler {
     right: Tabular,
     keys: readonly { left: string; right: string }[],
     output: readonly Column[],
+    full?: { fullInput: readonly Column[]; fullOutput: readonly Column[] },
   ): string {
     const l = this.alias('l');
     const r = this.alias('r');
+    // The binder's output pairs up, position by position, with the sides' full column lists; only the
+    // output columns still needed (`output`) are selected, and the right side is read for those only.
+    const fullInput = full?.fullInput ?? input;
+    const fullOutput = full?.fullOutput ?? output;
+    const sides = joinSides(kind, fullInput, right.columns);
+    if (sides.length !== fullOutput.length) throw unsupported('This join shape');
+    const keptNames = new Set(output.map((c) => c.name));
+    const kept = fullOutput.flatMap((c, i) => (keptNames.has(c.name) ? [{ out: c, side: sides[i]! }] : []));
+    const rightNeed = new Set([
+      ...keys.map((k) => k.right),
+      ...kept.filter((k) => k.side.right).map((k) => k.side.name),
+    ]);
+    const rightT = this.tabularWith(right, rightNeed);
     // Outer joins fill the missing side with each type's default: make non-string columns Nullable so
     // the default is null, as in Kusto (a string's default, "", is Kusto's null string).
     const nullable = (cols: readonly Column[], sql: string): string =>
       `SELECT ${cols.map((c) => (c.type === 'string' ? ident(c.name) : `toNullable(${ident(c.name)}) AS ${ident(c.name)}`)).join(', ')} FROM ${this.from(sql)}`;
     let leftSql = prev;
-    let rightSql = this.tabular(right);
+    let rightSql = rightT.sql;
     if (kind === 'innerunique')
       leftSql = `SELECT * FROM ${this.from(prev)} LIMIT 1 BY ${keys.map((k) => ident(k.left)).join(', ')}`;
     if (kind === 'rightouter' || kind === 'fullouter') leftSql = nullable(input, leftSql);
-    if (kind === 'leftouter' || kind === 'fullouter') rightSql = nullable(right.columns, rightSql);
+    if (kind === 'leftouter' || kind === 'fullouter') rightSql = nullable(rightT.columns, rightSql);
     const sqlKind: Record<JoinKind, string> = {
       innerunique: 'INNER JOIN',
       inner: 'INNER JOIN',
@@ -477,21 +522,11 @@ class Compiler {
       leftsemi: 'LEFT SEMI JOIN',
       rightsemi: 'RIGHT SEMI JOIN',
     };
-    const sides: { alias: string; name: string }[] =
-      kind === 'leftanti' || kind === 'leftsemi'
-        ? input.map((c) => ({ alias: l, name: c.name }))
-        : kind === 'rightanti' || kind === 'rightsemi'
-          ? right.columns.map((c) => ({ alias: r, name: c.name }))
-          : [
-              ...input.map((c) => ({ alias: l, name: c.name })),
-              ...right.columns.map((c) => ({ alias: r, name: c.name })),
-            ];
-    if (sides.length !== output.length) throw unsupported('This join shape');
-    const list = output.map((c, i) => `${sides[i]!.alias}.${ident(sides[i]!.name)} AS ${ident(c.name)}`);
+    const list = kept.map((k, i) => `${k.side.right ? r : l}.${ident(k.side.name)} AS __j${i}`);
     const on = keys.map((k) => `${l}.${ident(k.left)} = ${r}.${ident(k.right)}`).join(' AND ');
     // Wrapped once more so later steps see plain column names.
-    const joined = `SELECT ${list.map((x, i) => x.replace(/ AS `.*`$/, ` AS __j${i}`)).join(', ')} FROM (${leftSql}) AS ${l} ${sqlKind[kind]} (${rightSql}) AS ${r} ON ${on}`;
-    return `SELECT ${output.map((c, i) => `__j${i} AS ${ident(c.name)}`).join(', ')} FROM ${this.from(joined)}`;
+    const joined = `SELECT ${list.join(', ')} FROM (${leftSql}) AS ${l} ${sqlKind[kind]} (${rightSql}) AS ${r} ON ${on}`;
+    return `SELECT ${kept.map((k, i) => `__j${i} AS ${ident(k.out.name)}`).join(', ')} FROM ${this.from(joined)}`;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -506,6 +541,8 @@ class Compiler {
       case 'unary':
         return `(-${this.scalar(e.arg)})`;
       case 'call': {
+        if (e.fn === 'tostring' && e.args.length === 1 && e.args[0]!.type === 'dynamic')
+          return this.dynamicString(e.args[0]!);
         const entry = SCALAR_FUNCTIONS[e.fn];
         if (!entry) throw unsupportedFunction(e.fn);
         return entry.sql(
@@ -517,7 +554,7 @@ class Compiler {
         return this.member(e);
       case 'toscalar': {
         const first = e.query.columns.find((c) => !c.hidden)!;
-        const value = `(SELECT toNullable(${ident(first.name)}) FROM (${this.tabular(e.query)}) AS ${this.alias()} LIMIT 1)`;
+        const value = `(SELECT toNullable(${ident(first.name)}) FROM (${this.tabular(e.query, new Set([first.name]))}) AS ${this.alias()} LIMIT 1)`;
         return e.type === 'string' ? `ifNull(${value}, '')` : value;
       }
       case 'between': {
@@ -537,6 +574,16 @@ class Compiler {
   }
 
   private member(e: Extract<Scalar, { k: 'member' }>): string {
+    const { doc, path } = this.memberPath(e);
+    return `nullIf(JSONExtractRaw(${doc}, ${path.join(', ')}), '')`;
+  }
+
+  /**
+   * The document and JSON path of `d.a[0]['b']`. A path into `parse_json(text)`/`todynamic(text)` reads
+   * the text itself: invalid JSON (which `parse_json` turns into a dynamic string) and `""` have no
+   * properties either way, so the `isValidJSON` test is not needed.
+   */
+  private memberPath(e: Extract<Scalar, { k: 'member' }>): { doc: string; path: string[] } {
     const path: string[] = [];
     let cur: Scalar = e;
     while (cur.k === 'member') {
@@ -551,11 +598,33 @@ class Compiler {
       }
       cur = cur.base;
     }
-    return `nullIf(JSONExtractRaw(${this.scalar(cur)}, ${path.join(', ')}), '')`;
+    const parsed =
+      cur.k === 'call' &&
+      (cur.fn === 'todynamic' || cur.fn === 'parse_json' || cur.fn === 'parsejson') &&
+      cur.args.length === 1 &&
+      cur.args[0]!.type === 'string';
+    return {
+      doc: parsed ? this.scalar((cur as { args: readonly Scalar[] }).args[0]!) : this.scalar(cur),
+      path,
+    };
+  }
+
+  /**
+   * `tostring()` of a dynamic value. A path into a document is one `JSONExtract(..., 'Nullable(String)')`
+   * (one parse of the document: strings unquoted, numbers/bools as text, objects/arrays as compact JSON,
+   * null or missing → null → `""`) instead of extracting the raw value and then testing its JSON type.
+   */
+  private dynamicString(e: Scalar): string {
+    if (e.k === 'member') {
+      const { doc, path } = this.memberPath(e);
+      return `ifNull(JSONExtract(${doc}, ${path.join(', ')}, 'Nullable(String)'), '')`;
+    }
+    return dynamicText(this.scalar(e));
   }
 
   /** A value as a string for string operators. */
   private text(e: Scalar): string {
+    if (e.type === 'dynamic') return this.dynamicString(e);
     return e.type === 'string' ? this.scalar(e) : toKqlString(this.scalar(e), e.type);
   }
 
@@ -680,8 +749,8 @@ class Compiler {
   /** Operands of a comparison: a dynamic compared with a typed value is read as that type. */
   private comparable(left: Scalar, right: Scalar): [string, string] {
     const conv = (dyn: Scalar, other: ScalarType): string => {
+      if (other === 'string') return this.dynamicString(dyn);
       const text = dynamicText(this.scalar(dyn));
-      if (other === 'string') return text;
       if (other === 'long' || other === 'int' || other === 'real') return `toFloat64OrNull(${text})`;
       if (other === 'bool') return `(${text} = 'true')`;
       return this.scalar(dyn);
@@ -691,6 +760,163 @@ class Compiler {
     if (right.type === 'dynamic' && left.type !== 'dynamic')
       return [this.scalar(left), conv(right, left.type)];
     return [this.scalar(left), this.scalar(right)];
+  }
+}
+
+/** The input column each join output column comes from, by position (the binder's output order). */
+function joinSides(
+  kind: JoinKind,
+  left: readonly Column[],
+  right: readonly Column[],
+): { right: boolean; name: string }[] {
+  const l = left.map((c) => ({ right: false, name: c.name }));
+  const r = right.map((c) => ({ right: true, name: c.name }));
+  if (kind === 'leftanti' || kind === 'leftsemi') return l;
+  if (kind === 'rightanti' || kind === 'rightsemi') return r;
+  return [...l, ...r];
+}
+
+/** Adds the columns a scalar reads to `out` (a `toscalar` subquery reads none of the row's). */
+export function usedColumns(e: Scalar, out: Set<string>): Set<string> {
+  switch (e.k) {
+    case 'col':
+      out.add(e.name);
+      break;
+    case 'lit':
+    case 'toscalar':
+      break;
+    case 'binary':
+      usedColumns(e.left, out);
+      usedColumns(e.right, out);
+      break;
+    case 'unary':
+      usedColumns(e.arg, out);
+      break;
+    case 'in':
+      usedColumns(e.left, out);
+      for (const i of e.items) usedColumns(i, out);
+      break;
+    case 'between':
+      usedColumns(e.arg, out);
+      usedColumns(e.lo, out);
+      usedColumns(e.hi, out);
+      break;
+    case 'call':
+      for (const a of e.args) usedColumns(a, out);
+      break;
+    case 'member':
+      usedColumns(e.base, out);
+      if (typeof e.key !== 'string') usedColumns(e.key, out);
+      break;
+  }
+  return out;
+}
+
+/** The `extend` assignments whose result is read later (a later assignment may read an earlier one). */
+function keptAssignments(assignments: readonly Assignment[], needOut: ReadonlySet<string>) {
+  const need = new Set(needOut);
+  const kept: Assignment[] = [];
+  for (let i = assignments.length - 1; i >= 0; i--) {
+    const a = assignments[i]!;
+    if (!need.has(a.name)) continue;
+    kept.unshift(a);
+    need.delete(a.name);
+    usedColumns(a.expr, need);
+  }
+  return { kept, need };
+}
+
+function keptProjections(assignments: readonly Assignment[], needOut: ReadonlySet<string>): Assignment[] {
+  const kept = assignments.filter((a) => needOut.has(a.name));
+  return kept.length ? kept : assignments.slice(0, 1);
+}
+
+/** The columns a step reads from its input, given the columns read from its output. */
+function inputNeed(
+  op: Operator,
+  input: readonly Column[],
+  output: readonly Column[],
+  needOut: ReadonlySet<string>,
+): Set<string> {
+  switch (op.k) {
+    case 'where':
+      return usedColumns(op.predicate, new Set(needOut));
+    case 'sort':
+    case 'top': {
+      const need = new Set(needOut);
+      for (const k of op.keys) usedColumns(k.expr, need);
+      return need;
+    }
+    case 'take':
+    case 'render':
+      return new Set(needOut);
+    case 'extend':
+      return keptAssignments(op.assignments, needOut).need;
+    case 'project': {
+      const need = new Set<string>();
+      for (const a of keptProjections(op.assignments, needOut)) usedColumns(a.expr, need);
+      return need;
+    }
+    case 'summarize': {
+      const need = new Set<string>();
+      for (const b of op.by) usedColumns(b.expr, need);
+      for (const a of op.aggregates) {
+        for (const x of a.args) usedColumns(x, need);
+        for (const c of a.carried ?? []) need.add(c);
+      }
+      return need;
+    }
+    case 'count':
+      return new Set();
+    case 'distinct':
+      return new Set(op.columns);
+    case 'join': {
+      const sides = joinSides(op.kind, input, op.right.columns);
+      if (sides.length !== output.length) return new Set(input.map((c) => c.name));
+      const need = new Set(op.keys.map((k) => k.left));
+      output.forEach((c, i) => {
+        if (needOut.has(c.name) && !sides[i]!.right) need.add(sides[i]!.name);
+      });
+      return need;
+    }
+    default:
+      return new Set(input.map((c) => c.name));
+  }
+}
+
+/** A step reduced to what is read from it: its operator and the columns it then produces. */
+function pruneStep(
+  op: Operator,
+  input: readonly Column[],
+  fullInput: readonly Column[],
+  fullOutput: readonly Column[],
+  needOut: ReadonlySet<string>,
+): { op: Operator; columns: readonly Column[] } {
+  switch (op.k) {
+    case 'where':
+    case 'sort':
+    case 'top':
+    case 'take':
+    case 'render':
+      return { op, columns: input };
+    case 'extend': {
+      const { kept } = keptAssignments(op.assignments, needOut);
+      const names = new Set([...input.map((c) => c.name), ...kept.map((a) => a.name)]);
+      return { op: { ...op, assignments: kept }, columns: fullOutput.filter((c) => names.has(c.name)) };
+    }
+    case 'project': {
+      const kept = keptProjections(op.assignments, needOut);
+      const names = new Set(kept.map((a) => a.name));
+      return { op: { ...op, assignments: kept }, columns: fullOutput.filter((c) => names.has(c.name)) };
+    }
+    case 'join': {
+      if (joinSides(op.kind, fullInput, op.right.columns).length !== fullOutput.length)
+        return { op, columns: fullOutput };
+      const columns = fullOutput.filter((c) => needOut.has(c.name));
+      return { op, columns: columns.length ? columns : fullOutput.slice(0, 1) };
+    }
+    default:
+      return { op, columns: fullOutput };
   }
 }
 
@@ -728,9 +954,10 @@ export function literalSql(type: ScalarType, value: string | number | boolean | 
 /** Compiles a tabular IR to one ClickHouse SELECT returning the visible output columns. */
 export function compile(t: Tabular, options: CompileOptions): string {
   const c = new Compiler(options);
-  const sql = c.tabular(t);
-  if (!t.columns.some((col) => col.hidden)) return sql;
   const visible = t.columns.filter((col) => !col.hidden);
+  const { sql, columns } = c.tabularWith(t, new Set(visible.map((col) => col.name)));
+  if (columns.map((col) => col.name).join('\u0000') === visible.map((col) => col.name).join('\u0000'))
+    return sql;
   return `SELECT ${visible.map((col) => ident(col.name)).join(', ')} FROM (${sql}) AS __out`;
 }
 

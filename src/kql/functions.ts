@@ -67,10 +67,27 @@ function toIntegral(arg: Arg, chType: 'Int32' | 'Int64'): string {
   }
 }
 
+/** Ticks from 0001-01-01 to 1970-01-01. */
+const DOTNET_EPOCH_TICKS = 621355968000000000n;
+
 function binSql(value: Arg, size: Arg): string {
   switch (value.type) {
-    case 'datetime':
-      return ticksToDt(floorTo(dtToTicks(value.sql), size.sql));
+    case 'datetime': {
+      // Kusto counts bins from 0001-01-01 (.NET ticks); the store's ticks count from 1970-01-01, 719,162
+      // days later: the offset matters only for sizes that do not divide it (`7d`: weeks start on Monday).
+      // The DateTime64(7) value is read as its Int64 ticks (`reinterpret`), which is much cheaper than
+      // converting through nanoseconds.
+      const ticks = `reinterpretAsInt64(${value.ir.k === 'col' ? value.sql : `toDateTime64(${value.sql}, 7, 'UTC')`})`;
+      const literal =
+        size.ir.k === 'lit' && size.ir.value !== null && /^\d+$/.test(String(size.ir.value))
+          ? BigInt(String(size.ir.value))
+          : undefined;
+      const floored =
+        literal !== undefined && literal > 0n && DOTNET_EPOCH_TICKS % literal === 0n
+          ? floorTo(ticks, size.sql)
+          : `(${floorTo(`${ticks} + ${DOTNET_EPOCH_TICKS}`, size.sql)} - ${DOTNET_EPOCH_TICKS})`;
+      return `reinterpret(${floored}, 'DateTime64(7, \\'UTC\\')')`;
+    }
     case 'timespan':
     case 'long':
     case 'int':
