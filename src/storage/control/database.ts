@@ -20,6 +20,34 @@ export interface ControlSchema {
   };
   custom_tables: { name: string; definition: string; created_at: string };
   table_settings: { name: string; retention_days: number };
+  tenants: {
+    name: string;
+    tenant_id: string;
+    cloud: string;
+    endpoints: string;
+    client_id: string;
+    credential_kind: string;
+    credential_ciphertext: string;
+    etag: string;
+    created_at: string;
+    updated_at: string;
+  };
+  data_connectors: {
+    name: string;
+    kind: string;
+    properties: string;
+    etag: string;
+    created_at: string;
+    updated_at: string;
+  };
+  stream_content: {
+    stream_id: string;
+    content_id: string;
+    content_time: string;
+    outcome: string;
+    records: number;
+    done_at: string;
+  };
 }
 
 export type ControlDb = Kysely<ControlSchema>;

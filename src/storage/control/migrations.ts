@@ -44,4 +44,45 @@ export const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0002_connectors': {
+    async up(db: Kysely<unknown>) {
+      // A connection to a Microsoft tenant: who to ask for tokens and where its APIs are. The secret is
+      // AES-256-GCM ciphertext (never the secret itself).
+      await db.schema
+        .createTable('tenants')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('cloud', 'text', (c) => c.notNull())
+        .addColumn('endpoints', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('credential_kind', 'text', (c) => c.notNull())
+        .addColumn('credential_ciphertext', 'text', (c) => c.notNull())
+        .addColumn('etag', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      // A `Microsoft.SecurityInsights/dataConnectors` resource: the kind, its properties as sent.
+      await db.schema
+        .createTable('data_connectors')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('properties', 'text', (c) => c.notNull())
+        .addColumn('etag', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      // Content (blobs, pages) a stream has fully written, so a re-listed one is not fetched again. Rows
+      // older than the source's retention are pruned.
+      await db.schema
+        .createTable('stream_content')
+        .addColumn('stream_id', 'text', (c) => c.notNull())
+        .addColumn('content_id', 'text', (c) => c.notNull())
+        .addColumn('content_time', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('records', 'integer', (c) => c.notNull())
+        .addColumn('done_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('stream_content_pk', ['stream_id', 'content_id'])
+        .execute();
+    },
+  },
 };

@@ -1,0 +1,235 @@
+import { TenantError } from '../../../tenants/errors.js';
+import type { TenantConnection } from '../../../tenants/tenant-service.js';
+import { parseRetryAfter } from '../backoff.js';
+import { type HttpResponse, httpRequest, TransportError } from '../http.js';
+import { classifyOutcome, type Outcome, SourceError, TRANSPORT_OUTCOME } from '../outcomes.js';
+import type { RateLimiter } from '../rate-limiter.js';
+import { apiTime, MANAGEMENT_ACTIVITY_API, MANAGEMENT_ACTIVITY_OUTCOMES } from './api.js';
+
+/** One item of a content listing. */
+export interface ContentDescriptor {
+  readonly contentType: string;
+  readonly contentId: string;
+  readonly contentUri: string;
+  /** Epoch ms. */
+  readonly contentCreated: number;
+  readonly contentExpiration?: number;
+}
+
+export interface ClientObserver {
+  request(operation: string, outcome: string): void;
+  bytes(n: number): void;
+}
+
+/**
+ * Calls the Management Activity API of one tenant: token, `PublisherIdentifier` on every call (including
+ * content URIs), the shared rate limiter, and classification of every answer through the error table.
+ * Retrying is the caller's (the feed's) decision.
+ */
+export class ManagementActivityClient {
+  private readonly base: string;
+  private readonly origin: string;
+
+  constructor(
+    private readonly tenant: TenantConnection,
+    private readonly limiter: RateLimiter,
+    private readonly observer: ClientObserver,
+    private readonly options: { readonly publisherId?: string; readonly timeoutMs?: number } = {},
+  ) {
+    this.base = `${tenant.endpoints.managementApiBase}/api/v1.0/${tenant.tenantId}/activity/feed`;
+    this.origin = new URL(tenant.endpoints.managementApiBase).origin;
+  }
+
+  private get publisherId(): string {
+    return this.options.publisherId ?? this.tenant.tenantId;
+  }
+
+  /** Adds `PublisherIdentifier` when the URL lacks it; refuses URLs on another host (they would get our token). */
+  private withPublisher(url: string): string {
+    const u = new URL(url);
+    if (u.origin !== this.origin) {
+      throw new SourceError(
+        { action: 'fail', kind: 'config', reason: 'UnexpectedHost' },
+        `the API pointed to ${u.origin}, not ${this.origin}; the request was not sent`,
+      );
+    }
+    if (!u.searchParams.has('PublisherIdentifier'))
+      u.searchParams.set('PublisherIdentifier', this.publisherId);
+    return u.toString();
+  }
+
+  private async call(
+    operation: string,
+    method: 'GET' | 'POST',
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
+    const target = this.withPublisher(url);
+    let token: string;
+    try {
+      token = await this.tenant.getToken(this.tenant.endpoints.managementResource, signal);
+    } catch (err) {
+      this.observer.request('token', 'TokenRequestFailed');
+      throw tokenFailure(err);
+    }
+    await this.limiter.take(signal);
+    let response: HttpResponse;
+    try {
+      response = await httpRequest({
+        method,
+        url: target,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        ...(method === 'POST' ? { body: '' } : {}),
+        ca: this.tenant.endpoints.caCertificate,
+        timeoutMs: this.options.timeoutMs ?? 60_000,
+        signal,
+      });
+    } catch (err) {
+      if (err instanceof TransportError && err.reason === 'Aborted') throw err;
+      this.observer.request(operation, TRANSPORT_OUTCOME.reason);
+      throw new SourceError(TRANSPORT_OUTCOME, `${operation}: ${(err as Error).message}`);
+    }
+    this.observer.bytes(response.body.length);
+    if (response.status >= 200 && response.status < 300) {
+      this.observer.request(operation, 'ok');
+      return response;
+    }
+    const code = errorCode(response.body);
+    const outcome = classifyOutcome(MANAGEMENT_ACTIVITY_OUTCOMES, response.status, code);
+    this.observer.request(operation, outcome.reason);
+    if (outcome.action === 'ignore') return response;
+    throw new SourceError(
+      outcome,
+      `${operation}: HTTP ${response.status}${code ? ` ${code}` : ''}${errorMessage(response.body)}`,
+      response.status,
+      code,
+      parseRetryAfter(response.headers['retry-after']),
+    );
+  }
+
+  async startSubscription(contentType: string, signal?: AbortSignal): Promise<void> {
+    await this.call(
+      'subscriptions/start',
+      'POST',
+      `${this.base}/${MANAGEMENT_ACTIVITY_API.paths.start}?contentType=${encodeURIComponent(contentType)}`,
+      signal,
+    );
+  }
+
+  async listSubscriptions(signal?: AbortSignal): Promise<{ contentType: string; status: string }[]> {
+    const res = await this.call(
+      'subscriptions/list',
+      'GET',
+      `${this.base}/${MANAGEMENT_ACTIVITY_API.paths.list}`,
+      signal,
+    );
+    const body = parseJson(res.body, 'subscriptions/list');
+    return Array.isArray(body) ? (body as { contentType: string; status: string }[]) : [];
+  }
+
+  /**
+   * Lists the content made available in [startMs, endMs), page by page (follows `NextPageUri` even after
+   * an empty page: a page may be empty and still not the last).
+   */
+  async *listContent(
+    contentType: string,
+    startMs: number,
+    endMs: number,
+    signal?: AbortSignal,
+  ): AsyncGenerator<ContentDescriptor[]> {
+    let url: string | undefined =
+      `${this.base}/${MANAGEMENT_ACTIVITY_API.paths.content}?contentType=${encodeURIComponent(contentType)}` +
+      `&startTime=${apiTime(startMs)}&endTime=${apiTime(endMs)}`;
+    while (url) {
+      const res = await this.call('subscriptions/content', 'GET', url, signal);
+      const body = parseJson(res.body, 'subscriptions/content');
+      if (!Array.isArray(body)) {
+        throw new SourceError(TRANSPORT_OUTCOME, 'subscriptions/content: the listing is not a JSON array');
+      }
+      yield body.map((d) => descriptor(d, contentType));
+      url = undefined;
+      for (const name of MANAGEMENT_ACTIVITY_API.nextPageHeaders) {
+        const next = res.headers[name];
+        if (next) {
+          url = next;
+          break;
+        }
+      }
+    }
+  }
+
+  /** The body of one content blob (a JSON array of records), unparsed. */
+  async fetchContent(contentUri: string, signal?: AbortSignal): Promise<Buffer> {
+    const res = await this.call('content', 'GET', contentUri, signal);
+    return res.body;
+  }
+}
+
+function descriptor(d: unknown, contentType: string): ContentDescriptor {
+  const o = (d ?? {}) as Record<string, unknown>;
+  const created = Date.parse(String(o.contentCreated ?? ''));
+  if (typeof o.contentId !== 'string' || typeof o.contentUri !== 'string' || Number.isNaN(created)) {
+    throw new SourceError(
+      TRANSPORT_OUTCOME,
+      'subscriptions/content: a listed item lacks contentId, contentUri or contentCreated',
+    );
+  }
+  const expiration = Date.parse(String(o.contentExpiration ?? ''));
+  return {
+    contentType: typeof o.contentType === 'string' ? o.contentType : contentType,
+    contentId: o.contentId,
+    contentUri: o.contentUri,
+    contentCreated: created,
+    ...(Number.isNaN(expiration) ? {} : { contentExpiration: expiration }),
+  };
+}
+
+function parseJson(body: Buffer, operation: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    // A cut-short answer: the transport's fault, worth another try.
+    throw new SourceError(TRANSPORT_OUTCOME, `${operation}: the answer is not complete JSON`);
+  }
+}
+
+function errorCode(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } };
+    return typeof parsed?.error?.code === 'string' ? parsed.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorMessage(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } };
+    const m = parsed?.error?.message;
+    return typeof m === 'string' ? `: ${m.slice(0, 300)}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Token failures: bad credentials are config failures; an unreachable identity platform is transient. */
+function tokenFailure(err: unknown): SourceError {
+  if (err instanceof TenantError && err.details.aadsts !== undefined) {
+    return new SourceError(
+      {
+        action: 'fail',
+        kind: 'config',
+        reason: `AADSTS${err.details.aadsts}`,
+        hint: 'Check the tenant connection: tenant id, client id, and the secret value (not its id) or certificate.',
+      },
+      err.message,
+      err.details.status,
+    );
+  }
+  const status = err instanceof TenantError ? err.details.status : undefined;
+  const outcome: Outcome =
+    status !== undefined && status < 500 && status !== 429
+      ? { action: 'fail', kind: 'config', reason: 'TokenRequestFailed' }
+      : { action: 'retry', kind: 'transient', reason: 'TokenRequestFailed' };
+  return new SourceError(outcome, (err as Error).message, status);
+}

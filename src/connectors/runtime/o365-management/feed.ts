@@ -1,0 +1,391 @@
+import type { RawLine } from '../../../ingest/batch-encoder.js';
+import { JsonArrayError, splitJsonArray } from '../../../ingest/json-array.js';
+import { compileSelector, type RecordSelector } from '../../../ingest/select.js';
+import type { IngestService } from '../../../ingest/service.js';
+import type { CheckpointRepository } from '../../../storage/control/checkpoints.js';
+import type { ContentOutcome, StreamContentRepository } from '../../../storage/control/stream-content.js';
+import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
+import type { RecordHook } from '../definition.js';
+import type { HealthReporter, HealthSubject } from '../health.js';
+import { SourceError, TRANSPORT_OUTCOME } from '../outcomes.js';
+import { MANAGEMENT_ACTIVITY_API } from './api.js';
+import type { ContentDescriptor, ManagementActivityClient } from './client.js';
+
+/** One data type of one connected connector, reading one content type of one tenant. */
+export interface FeedConsumer {
+  /** Keys the checkpoint and the finished-content list: `<connector>/<dataType>/<tenant>`. */
+  readonly streamId: string;
+  readonly subject: HealthSubject;
+  readonly table: string;
+  readonly select?: RecordSelector;
+  readonly hook?: RecordHook;
+  /** Where listing starts the first time (connect time minus the initial look-back), epoch ms. */
+  readonly startMs: number;
+}
+
+/** Where a stream stands: every piece of content made available before `listedUntil` is written. */
+export interface StreamPosition {
+  readonly listedUntil: number;
+}
+
+export interface FeedOptions {
+  /** Listing ends this long before now (clock skew, content still being published). */
+  readonly delayMs: number;
+  /** Each poll lists again this far before the last end: content listed late is still found. */
+  readonly overlapMs: number;
+  /** Content blobs fetched at once. */
+  readonly fetchConcurrency: number;
+  /** Attempts for one request inside a poll before the poll gives up (the next poll starts over). */
+  readonly attempts: number;
+  readonly backoff: BackoffPolicy;
+}
+
+export interface FeedDeps {
+  readonly ingest: IngestService;
+  readonly checkpoints: CheckpointRepository;
+  readonly content: StreamContentRepository;
+  readonly health: HealthReporter;
+  readonly observe: {
+    page(consumers: readonly FeedConsumer[]): void;
+    content(consumer: FeedConsumer, outcome: ContentOutcome): void;
+    records(consumer: FeedConsumer, written: number, duplicates: number, quarantined: number): void;
+    lag(consumer: FeedConsumer, seconds: number): void;
+  };
+  readonly now: () => number;
+  readonly log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface ConsumerRun {
+  readonly consumer: FeedConsumer;
+  readonly select?: (record: unknown) => boolean;
+  position: StreamPosition;
+  version: number;
+  /** Listing for this consumer starts here in this poll. */
+  from: number;
+  done: Set<string>;
+}
+
+export function checkpointId(streamId: string): string {
+  return `stream:${streamId}`;
+}
+
+/**
+ * Polls one content type of one tenant for every consumer that reads it, so a blob is fetched once however
+ * many connectors want its records (Audit.General feeds Teams, Dynamics 365, Power BI, Purview and IRM).
+ *
+ * The algorithm (source-apis.md §2.9): list the trailing window from each consumer's position minus an
+ * overlap, in ≤ 24 h requests, following `NextPageUri` to the end; fetch each listed blob that some
+ * consumer has not finished; write its records through the ingest pipeline; remember the blob as finished
+ * only after the store acknowledged; move a consumer's position past a window only when every blob listed
+ * in it is finished. Throttling and failures end the poll without moving anything, so no window is ever
+ * skipped; finished blobs are not fetched again when the window is retried.
+ */
+export class ManagementActivityFeed {
+  private consumers: FeedConsumer[] = [];
+  private subscriptionChecked = false;
+
+  constructor(
+    readonly tenantId: string,
+    readonly contentType: string,
+    private readonly client: ManagementActivityClient,
+    private readonly deps: FeedDeps,
+    private readonly options: FeedOptions,
+  ) {}
+
+  setConsumers(consumers: readonly FeedConsumer[]): void {
+    this.consumers = [...consumers];
+  }
+
+  get consumerList(): readonly FeedConsumer[] {
+    return this.consumers;
+  }
+
+  async poll(signal: AbortSignal): Promise<void> {
+    const consumers = this.consumers;
+    if (consumers.length === 0) return;
+    const now = this.deps.now();
+    const end = now - this.options.delayMs;
+    const floor = now - MANAGEMENT_ACTIVITY_API.maxLookbackMs;
+
+    if (!this.subscriptionChecked) {
+      await this.ensureSubscription(signal);
+      this.subscriptionChecked = true;
+    }
+
+    const runs: ConsumerRun[] = [];
+    for (const consumer of consumers) {
+      const cp = await this.deps.checkpoints.get<StreamPosition>(checkpointId(consumer.streamId));
+      let position = cp?.position ?? { listedUntil: Math.max(consumer.startMs, floor) };
+      let version = cp?.version ?? 0;
+      if (version === 0) {
+        version = (await this.deps.checkpoints.save(checkpointId(consumer.streamId), position, 0)).version;
+      }
+      if (position.listedUntil < floor) {
+        // Down for longer than the API keeps content: the gap cannot be read any more. Say so, loudly.
+        const lostFrom = new Date(position.listedUntil).toISOString();
+        const lostTo = new Date(floor).toISOString();
+        await this.deps.health.contentLost(
+          consumer.subject,
+          `${lostFrom}/${lostTo}`,
+          'ContentBeyondRetention',
+          `content made available between ${lostFrom} and ${lostTo} is older than the API keeps (7 days) and was not collected`,
+        );
+        position = { listedUntil: floor };
+        version = (await this.deps.checkpoints.save(checkpointId(consumer.streamId), position, version))
+          .version;
+      }
+      const from = Math.max(position.listedUntil - this.options.overlapMs, floor);
+      const done = await this.deps.content.doneIds(
+        consumer.streamId,
+        new Date(from - MANAGEMENT_ACTIVITY_API.maxWindowMs).toISOString(),
+      );
+      runs.push({
+        consumer,
+        select: consumer.hook && consumer.select ? compileSelector(consumer.select) : undefined,
+        position,
+        version,
+        from,
+        done,
+      });
+    }
+
+    const start = Math.min(...runs.map((r) => r.from));
+    for (let windowStart = start; windowStart < end; ) {
+      const windowEnd = Math.min(windowStart + MANAGEMENT_ACTIVITY_API.maxWindowMs, end);
+      const listed = await this.listWindow(windowStart, windowEnd, signal);
+      const work: { descriptor: ContentDescriptor; needing: ConsumerRun[] }[] = [];
+      for (const descriptor of listed) {
+        const needing = runs.filter(
+          (r) => descriptor.contentCreated >= r.from && !r.done.has(descriptor.contentId),
+        );
+        if (needing.length > 0) work.push({ descriptor, needing });
+      }
+      await forEachConcurrent(work, this.options.fetchConcurrency, (item) =>
+        this.processContent(item.descriptor, item.needing, signal),
+      );
+      for (const run of runs) {
+        if (run.position.listedUntil >= windowEnd) continue;
+        run.position = { listedUntil: windowEnd };
+        run.version = (
+          await this.deps.checkpoints.save(checkpointId(run.consumer.streamId), run.position, run.version)
+        ).version;
+        this.deps.observe.lag(run.consumer, Math.max(0, (this.deps.now() - windowEnd) / 1000));
+      }
+      windowStart = windowEnd;
+    }
+    for (const run of runs) {
+      await this.deps.content.prune(
+        run.consumer.streamId,
+        new Date(
+          now - MANAGEMENT_ACTIVITY_API.contentRetentionMs - 2 * MANAGEMENT_ACTIVITY_API.maxWindowMs,
+        ).toISOString(),
+      );
+    }
+  }
+
+  /** Starts the subscription when it is missing or disabled; "already enabled" (AF20024) is success. */
+  private async ensureSubscription(signal: AbortSignal): Promise<void> {
+    const subscriptions = await this.withRetries(
+      'subscriptions/list',
+      () => this.client.listSubscriptions(signal),
+      signal,
+    );
+    const current = subscriptions.find((s) => s.contentType === this.contentType);
+    if (current?.status?.toLowerCase() === 'enabled') return;
+    await this.startSubscription(signal);
+  }
+
+  private async startSubscription(signal: AbortSignal): Promise<void> {
+    this.deps.log('info', 'starting Management Activity API subscription', {
+      tenantId: this.tenantId,
+      contentType: this.contentType,
+    });
+    await this.withRetries(
+      'subscriptions/start',
+      () => this.client.startSubscription(this.contentType, signal),
+      signal,
+    );
+  }
+
+  /** Every descriptor listed in [start, end), all pages. */
+  private async listWindow(start: number, end: number, signal: AbortSignal): Promise<ContentDescriptor[]> {
+    let restarts = 0;
+    let startedSubscription = false;
+    for (;;) {
+      try {
+        return await this.withRetries(
+          'subscriptions/content',
+          async () => {
+            const all: ContentDescriptor[] = [];
+            for await (const page of this.client.listContent(this.contentType, start, end, signal)) {
+              this.deps.observe.page(this.consumers);
+              all.push(...page);
+            }
+            return all;
+          },
+          signal,
+        );
+      } catch (err) {
+        if (!(err instanceof SourceError)) throw err;
+        if (err.outcome.action === 'restartPaging' && restarts++ < 3) continue;
+        if (err.outcome.action === 'startSubscription' && !startedSubscription) {
+          startedSubscription = true;
+          await this.startSubscription(signal);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async processContent(
+    descriptor: ContentDescriptor,
+    needing: ConsumerRun[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    let records: RawLine[];
+    try {
+      records = await this.withRetries(
+        'content',
+        async () => {
+          const body = await this.client.fetchContent(descriptor.contentUri, signal);
+          try {
+            return splitJsonArray(body);
+          } catch (err) {
+            if (err instanceof JsonArrayError) {
+              throw new SourceError(
+                TRANSPORT_OUTCOME,
+                `content ${descriptor.contentId}: ${err.message} (byte ${err.offset})`,
+              );
+            }
+            throw err;
+          }
+        },
+        signal,
+      );
+    } catch (err) {
+      if (err instanceof SourceError && err.outcome.action === 'contentGone') {
+        for (const run of needing) {
+          await this.deps.health.contentLost(
+            run.consumer.subject,
+            descriptor.contentId,
+            err.outcome.reason,
+            `content ${descriptor.contentId} (made available ${new Date(descriptor.contentCreated).toISOString()}) could not be read: ${err.message}; its records are lost at the source`,
+          );
+          await this.finish(
+            run,
+            descriptor,
+            err.outcome.reason === 'ContentExpired' ? 'expired' : 'missing',
+            0,
+          );
+        }
+        return;
+      }
+      throw err;
+    }
+    for (const run of needing) {
+      const { consumer } = run;
+      const lines = consumer.hook ? applyHook(records, run.select, consumer.hook) : records;
+      const summary = await this.deps.ingest.ingestBatch({
+        table: consumer.table,
+        source: `${consumer.streamId}/${this.contentType}`,
+        records: lines,
+        token: `${consumer.streamId}:${descriptor.contentId}`,
+        select: consumer.hook ? undefined : consumer.select,
+        positionLabel: `content ${descriptor.contentId} record`,
+      });
+      this.deps.observe.records(consumer, summary.rowsWritten, summary.duplicates, summary.quarantined);
+      await this.finish(run, descriptor, 'written', summary.rowsWritten);
+    }
+  }
+
+  private async finish(
+    run: ConsumerRun,
+    d: ContentDescriptor,
+    outcome: ContentOutcome,
+    records: number,
+  ): Promise<void> {
+    await this.deps.content.markDone(run.consumer.streamId, {
+      contentId: d.contentId,
+      contentTime: new Date(d.contentCreated).toISOString(),
+      outcome,
+      records,
+    });
+    run.done.add(d.contentId);
+    this.deps.observe.content(run.consumer, outcome);
+  }
+
+  /** Runs `fn`, retrying transient failures and throttling (after `Retry-After` or a back-off) a few times. */
+  private async withRetries<T>(operation: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof SourceError)) throw err;
+        const { action } = err.outcome;
+        const retryable = action === 'retry' || action === 'rateLimited';
+        if (!retryable || attempt >= this.options.attempts) throw err;
+        const delay = backoffDelay(this.options.backoff, attempt, action === 'rateLimited', err.retryAfterMs);
+        this.deps.log('warn', 'source request failed; retrying', {
+          operation,
+          tenantId: this.tenantId,
+          contentType: this.contentType,
+          reason: err.outcome.reason,
+          attempt,
+          delayMs: delay,
+        });
+        await sleep(delay, signal);
+      }
+    }
+  }
+}
+
+/** Parses, selects and reshapes records for a consumer with a hook (alert connectors: few records). */
+function applyHook(
+  records: readonly RawLine[],
+  select: ((r: unknown) => boolean) | undefined,
+  hook: RecordHook,
+): RawLine[] {
+  const out: RawLine[] = [];
+  for (const line of records) {
+    let record: unknown;
+    try {
+      record = JSON.parse(line.bytes!.toString());
+    } catch {
+      out.push(line); // the encoder quarantines it with the reason
+      continue;
+    }
+    if (select && !select(record)) continue;
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      out.push(line);
+      continue;
+    }
+    const shaped = hook(record as Record<string, unknown>);
+    if (!shaped) continue;
+    const bytes = Buffer.from(JSON.stringify(shaped));
+    out.push({ number: line.number, bytes, length: bytes.length });
+  }
+  return out;
+}
+
+/** Runs `fn` over `items`, at most `limit` at once; rejects with the first failure after all settle. */
+async function forEachConcurrent<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+}
