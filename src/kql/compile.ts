@@ -203,7 +203,7 @@ class Compiler {
       case 'distinct':
         return `SELECT DISTINCT ${op.columns.map(ident).join(', ')} FROM ${this.from(prev)}`;
       case 'join':
-        return this.join(prev, input, op.kind, op.right, op.keys, output, full);
+        return this.join(prev, input, op.kind, op.right, op.keys, output, full, op.lookup);
       case 'mv-expand':
         return this.mvExpand(prev, op, output);
       case 'parse':
@@ -469,6 +469,15 @@ class Compiler {
       const entry = AGGREGATE_FUNCTIONS[agg.fn];
       if (!entry) throw unsupportedFunction(agg.fn);
       const args: Arg[] = agg.args.map((a) => ({ sql: this.scalar(a), type: a.type, ir: a }));
+      if (agg.fn === 'percentiles' && agg.columns.length > 1) {
+        // One output column per percentile, each its own aggregate.
+        agg.columns.forEach((c, j) => {
+          const t = `${temp}_${j}`;
+          items.push(`${entry.sql([args[0]!, args[j + 1]!], c.type)} AS ${t}`);
+          renames.push(`${t} AS ${ident(c.name)}`);
+        });
+        return;
+      }
       items.push(`${entry.sql(args, agg.columns[0]!.type)} AS ${temp}`);
       renames.push(`${temp} AS ${ident(agg.columns[0]!.name)}`);
     });
@@ -485,6 +494,7 @@ class Compiler {
     keys: readonly { left: string; right: string }[],
     output: readonly Column[],
     full?: { fullInput: readonly Column[]; fullOutput: readonly Column[] },
+    lookup?: boolean,
   ): string {
     const l = this.alias('l');
     const r = this.alias('r');
@@ -492,7 +502,7 @@ class Compiler {
     // output columns still needed (`output`) are selected, and the right side is read for those only.
     const fullInput = full?.fullInput ?? input;
     const fullOutput = full?.fullOutput ?? output;
-    const sides = joinSides(kind, fullInput, right.columns);
+    const sides = joinSides(kind, fullInput, right.columns, lookup ? keys : undefined);
     if (sides.length !== fullOutput.length) throw unsupported('This join shape');
     const keptNames = new Set(output.map((c) => c.name));
     const kept = fullOutput.flatMap((c, i) => (keptNames.has(c.name) ? [{ out: c, side: sides[i]! }] : []));
@@ -567,6 +577,7 @@ class Compiler {
         return e.negated ? `(NOT ${test})` : test;
       }
       case 'in':
+        if (e.query) return this.inQuery(e.op, e.left, e.query);
         return this.inList(e.op, e.left, e.items);
       case 'binary':
         return this.binary(e.op, e.left, e.right, e.type);
@@ -626,6 +637,27 @@ class Compiler {
   private text(e: Scalar): string {
     if (e.type === 'dynamic') return this.dynamicString(e);
     return e.type === 'string' ? this.scalar(e) : toKqlString(this.scalar(e), e.type);
+  }
+
+  /**
+   * `x in (T)`: the first column of `T` as an `IN` subquery (strings compared as text, `in~` on
+   * lower-cased text; a dynamic column of `T` by its `tostring`).
+   */
+  private inQuery(op: string, left: Scalar, query: Tabular): string {
+    const negated = op.startsWith('!');
+    const base = negated ? op.slice(1) : op;
+    const first = query.columns.find((c) => !c.hidden) ?? query.columns[0]!;
+    const inner = this.tabular(query, new Set([first.name]));
+    const col: Scalar = { k: 'col', name: first.name, type: first.type };
+    const textual = base === 'in~' || left.type === 'string' || left.type === 'dynamic';
+    let value = textual ? this.text(col) : ident(first.name);
+    let l = textual ? this.text(left) : this.scalar(left);
+    if (base === 'in~') {
+      value = `lowerUTF8(${value})`;
+      l = `lowerUTF8(${l})`;
+    } else if (base !== 'in') throw unsupported(`The operator '${op}' over a tabular expression`);
+    const test = `(${l} IN (SELECT ${value} FROM (${inner}) AS ${this.alias()}))`;
+    return negated ? `(NOT ${test})` : test;
   }
 
   private inList(op: string, left: Scalar, items: readonly Scalar[]): string {
@@ -768,9 +800,11 @@ function joinSides(
   kind: JoinKind,
   left: readonly Column[],
   right: readonly Column[],
+  lookupKeys?: readonly { left: string; right: string }[],
 ): { right: boolean; name: string }[] {
   const l = left.map((c) => ({ right: false, name: c.name }));
-  const r = right.map((c) => ({ right: true, name: c.name }));
+  const dropped = new Set((lookupKeys ?? []).map((k) => k.right));
+  const r = right.filter((c) => !dropped.has(c.name)).map((c) => ({ right: true, name: c.name }));
   if (kind === 'leftanti' || kind === 'leftsemi') return l;
   if (kind === 'rightanti' || kind === 'rightsemi') return r;
   return [...l, ...r];
@@ -871,7 +905,7 @@ function inputNeed(
     case 'distinct':
       return new Set(op.columns);
     case 'join': {
-      const sides = joinSides(op.kind, input, op.right.columns);
+      const sides = joinSides(op.kind, input, op.right.columns, op.lookup ? op.keys : undefined);
       if (sides.length !== output.length) return new Set(input.map((c) => c.name));
       const need = new Set(op.keys.map((k) => k.left));
       output.forEach((c, i) => {
@@ -910,7 +944,10 @@ function pruneStep(
       return { op: { ...op, assignments: kept }, columns: fullOutput.filter((c) => names.has(c.name)) };
     }
     case 'join': {
-      if (joinSides(op.kind, fullInput, op.right.columns).length !== fullOutput.length)
+      if (
+        joinSides(op.kind, fullInput, op.right.columns, op.lookup ? op.keys : undefined).length !==
+        fullOutput.length
+      )
         return { op, columns: fullOutput };
       const columns = fullOutput.filter((c) => needOut.has(c.name));
       return { op, columns: columns.length ? columns : fullOutput.slice(0, 1) };

@@ -1086,9 +1086,9 @@ export const AGGREGATE_FUNCTIONS: Readonly<Record<string, AggregateFunction>> = 
   },
   percentiles: {
     returns: 'type of the value (one column per percentile)',
-    note: 'Only one percentile per call (several need one output column each).',
+    note: 'Several percentiles give one column each (`percentile_x_50`, ...): compile.ts calls this once per column.',
     sql: (args) => {
-      if (args.length !== 2) throw unsupported("'percentiles' with several percentiles");
+      if (args.length !== 2) throw unsupported("'percentiles' with several percentiles outside summarize");
       return percentileSql(a(args, 0), a(args, 1).sql);
     },
   },

@@ -31,12 +31,16 @@ export type Scalar =
       readonly type: ScalarType;
     }
   | { readonly k: 'unary'; readonly op: '-' | '+'; readonly arg: Scalar; readonly type: ScalarType }
-  /** `in`, `!in`, `in~`, `!in~`, `has_any`, `has_all` over a list of scalars. */
+  /**
+   * `in`, `!in`, `in~`, `!in~`, `has_any`, `has_all` over a list of scalars, or (`query`) over the
+   * first column of a tabular expression (`x in (T | project c)`, a tabular `let`).
+   */
   | {
       readonly k: 'in';
       readonly op: string;
       readonly left: Scalar;
       readonly items: readonly Scalar[];
+      readonly query?: Tabular;
       readonly type: 'bool';
     }
   | {
@@ -126,6 +130,8 @@ export type Operator =
       readonly kind: JoinKind;
       readonly right: Tabular;
       readonly keys: readonly { readonly left: string; readonly right: string }[];
+      /** `lookup` (kind leftouter or inner): the right side's key columns are not in the output. */
+      readonly lookup?: boolean;
     }
   /**
    * `withSource`: the column holding each row's leg name (`sourceNames[0]` for the input, then one
@@ -229,6 +235,7 @@ export function printScalar(e: Scalar): string {
     case 'unary':
       return `${e.op}${printScalar(e.arg)}`;
     case 'in':
+      if (e.query) return `(${printScalar(e.left)} ${e.op} (\n${printTabular(e.query, '    ')}))`;
       return `(${printScalar(e.left)} ${e.op} (${e.items.map(printScalar).join(', ')}))`;
     case 'between':
       return `(${printScalar(e.arg)} ${e.negated ? '!between' : 'between'} (${printScalar(e.lo)} .. ${printScalar(e.hi)}))`;
@@ -286,7 +293,7 @@ function printOperator(op: Operator, indent: string): string {
     case 'distinct':
       return `distinct ${op.columns.join(', ')}`;
     case 'join':
-      return `join kind=${op.kind} on ${op.keys.map((k) => `$left.${k.left} == $right.${k.right}`).join(', ')}\n${printTabular(op.right, `${indent}    `)}`;
+      return `${op.lookup ? 'lookup' : 'join'} kind=${op.kind} on ${op.keys.map((k) => `$left.${k.left} == $right.${k.right}`).join(', ')}\n${printTabular(op.right, `${indent}    `)}`;
     case 'mv-expand':
       return `mv-expand kind=${op.bagExpansion}${op.itemIndex ? ` with_itemindex=${op.itemIndex}` : ''} ${op.items
         .map((i) => `${i.name}=${printScalar(i.expr)}${i.type === 'dynamic' ? '' : ` to typeof(${i.type})`}`)

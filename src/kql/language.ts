@@ -63,6 +63,7 @@ export interface KNode {
   readonly Condition?: KNode | null;
   readonly Parameters?: KList<KNode> | null;
   readonly ConditionClause?: KNode | null;
+  readonly LookupClause?: KNode | null;
   readonly Ordering?: KNode | null;
   readonly AscOrDescKeyword?: KNode | null;
   readonly NullsClause?: KNode | null;

@@ -474,6 +474,30 @@ function lowerOperator(op: KNode, b: Builder, outerScope: Scope, inputNode?: KNo
       b.add({ k: 'join', kind: joinKind, right, keys }, joinColumns(out(), joinKind, input, right.columns));
       return;
     }
+    case 'LookupOperator': {
+      let joinKind: JoinKind = 'leftouter';
+      for (const p of items(op.Parameters)) {
+        const name = p.Name?.SimpleName ?? p.Name?.toString().trim();
+        const value = p.Expression?.toString().trim() ?? '';
+        if (name === 'kind' && (value === 'leftouter' || value === 'inner')) joinKind = value;
+        else throw unsupported(`The lookup parameter '${p.toString().trim()}'`, ...at(p));
+      }
+      const right = lowerTabular(req(op.Expression, op), scope);
+      const clause = req(op.LookupClause, op);
+      if (kindName(clause) !== 'JoinOnClause') throw unsupported(`'lookup ... where'`, ...at(clause));
+      const keys: { left: string; right: string }[] = [];
+      for (const e of items(clause.Expressions)) lowerJoinKey(e, keys);
+      const rightKeys = new Set(keys.map((k) => k.right));
+      const rightKept = right.columns.filter((c) => !rightKeys.has(c.name));
+      const columns = out();
+      if (columns.length !== input.length + rightKept.length)
+        throw unsupported('This lookup shape', ...at(op));
+      b.add(
+        { k: 'join', kind: joinKind, right, keys, lookup: true },
+        joinColumns(columns, 'inner', input, rightKept),
+      );
+      return;
+    }
     case 'MvExpandOperator': {
       const columns = out();
       let bagExpansion: 'bag' | 'array' = 'bag';
@@ -1190,6 +1214,18 @@ function lowerScalar(node: KNode, scope: Scope): Scalar {
   }
   if (cls === 'InExpression' || cls === 'HasAnyExpression' || cls === 'HasAllExpression') {
     const op = req(node.Operator?.Text, node);
+    const list = items(node.Right?.Expressions);
+    if (list.length === 1 && list[0]!.ResultType?.Columns) {
+      if (cls !== 'InExpression') throw unsupported(`'${op}' over a tabular expression`, ...at(node));
+      return {
+        k: 'in',
+        op,
+        left: lowerScalar(req(node.Left, node), scope),
+        items: [],
+        query: lowerTabular(list[0]!, scope),
+        type: 'bool',
+      };
+    }
     return {
       k: 'in',
       op,
