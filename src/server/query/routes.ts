@@ -21,6 +21,23 @@ export type KqlRunner = (
 /** Log Analytics' limit on the rows one query returns; more gives a partial result with a PartialError. */
 export const MAX_RESULT_ROWS = 500_000;
 
+/**
+ * Log Analytics' limit on the size of one result, 64 MB (Kusto's `truncationmaxsize`, 67,108,864 bytes): a
+ * larger result is cut and answered as a partial result with a PartialError, like the row limit.
+ * Measured on the rows as the response encodes them (JSON text).
+ */
+export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
+
+/** The leading rows whose JSON text fits in `maxBytes` (each row counted with its separator). */
+export function limitResultBytes(rows: unknown[][], maxBytes: number): { rows: unknown[][]; cut: boolean } {
+  let bytes = 2;
+  for (let i = 0; i < rows.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(rows[i])) + 1;
+    if (bytes > maxBytes) return { rows: rows.slice(0, i), cut: true };
+  }
+  return { rows, cut: false };
+}
+
 interface QueryBody {
   readonly query?: unknown;
   readonly timespan?: unknown;
@@ -50,12 +67,13 @@ async function answer(
   body: QueryBody,
   prefs: Preferences,
   audit?: Audit,
+  maxBytes?: number,
 ): Promise<Record<string, unknown>> {
   const receivedAt = Date.now();
   let status = 200;
   let rowCount = 0;
   try {
-    const response = await answerUnaudited(run, body, prefs);
+    const response = await answerUnaudited(run, body, prefs, maxBytes);
     rowCount = (response.tables as { rows: unknown[] }[])[0]?.rows.length ?? 0;
     return response;
   } catch (err) {
@@ -82,6 +100,7 @@ async function answerUnaudited(
   run: KqlRunner,
   body: QueryBody,
   prefs: Preferences,
+  maxBytes = MAX_RESULT_BYTES,
 ): Promise<Record<string, unknown>> {
   if (typeof body.query !== 'string' || body.query.trim() === '') {
     throw badArgument("The request needs a 'query' string with the KQL to run.");
@@ -119,16 +138,25 @@ async function answerUnaudited(
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const columns = result.columns.map((c) => ({ name: c.name, type: c.type === 'null' ? 'string' : c.type }));
+  const sized = limitResultBytes(
+    result.rows.map((row) => row.map((v, i) => encodeCell(v, columns[i]!.type))),
+    maxBytes,
+  );
   const response: Record<string, unknown> = {
-    tables: [
-      {
-        name: 'PrimaryResult',
-        columns,
-        rows: result.rows.map((row) => row.map((v, i) => encodeCell(v, columns[i]!.type))),
-      },
-    ],
+    tables: [{ name: 'PrimaryResult', columns, rows: sized.rows }],
   };
-  if (result.truncated) {
+  if (sized.cut) {
+    response.error = {
+      code: 'PartialError',
+      message: 'There were some errors when processing your query.',
+      details: [
+        {
+          code: 'EngineError',
+          message: `Query result set has exceeded the internal data size limit ${maxBytes} (E_QUERY_RESULT_SET_TOO_LARGE); the first ${sized.rows.length} records are returned.`,
+        },
+      ],
+    };
+  } else if (result.truncated) {
     // Log Analytics answers 200 with the partial table and this error; the SDK reports PartialFailure.
     response.error = {
       code: 'PartialError',
@@ -161,9 +189,15 @@ function bodyOf(request: FastifyRequest): QueryBody {
  */
 export function registerQueryRoutes(
   app: FastifyInstance,
-  options: { workspace: Workspace; run: KqlRunner; log?: (entry: QueryLogEntry) => void },
+  options: {
+    workspace: Workspace;
+    run: KqlRunner;
+    log?: (entry: QueryLogEntry) => void;
+    /** The result-size limit (default `MAX_RESULT_BYTES`; tests lower it). */
+    maxResultBytes?: number;
+  },
 ): void {
-  const { workspace, run, log } = options;
+  const { workspace, run, log, maxResultBytes } = options;
   // A batch item's correlation id is the request's plus the item id: each query is its own LAQueryLogs row.
   const auditFor =
     (request: FastifyRequest, itemId?: string): Audit =>
@@ -187,6 +221,7 @@ export function registerQueryRoutes(
         bodyOf(request),
         parsePrefer(request.headers.prefer),
         auditFor(request),
+        maxResultBytes,
       );
       return reply.type('application/json; charset=utf-8').send(result);
     },
@@ -203,6 +238,7 @@ export function registerQueryRoutes(
         { query, timespan },
         parsePrefer(request.headers.prefer),
         auditFor(request),
+        maxResultBytes,
       );
       return reply.type('application/json; charset=utf-8').send(result);
     },
@@ -240,7 +276,13 @@ export function registerQueryRoutes(
         responses.push({
           id,
           status: 200,
-          body: await answer(run, item as QueryBody, parsePrefer(headers.prefer), auditFor(request, id)),
+          body: await answer(
+            run,
+            item as QueryBody,
+            parsePrefer(headers.prefer),
+            auditFor(request, id),
+            maxResultBytes,
+          ),
         });
       } catch (err) {
         const mapped = toHttpError(err, { correlationId: request.id });
