@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ConnectorServices } from '../connectors/index.js';
 import type { IngestService } from '../ingest/service.js';
 import { runQuery } from '../kql/run.js';
 import type { TokenRecord } from '../storage/control/tokens.js';
@@ -7,7 +8,9 @@ import type { ResolvedTable } from '../workspace/catalog.js';
 import type { TableStats, Workspace } from '../workspace/workspace.js';
 import { registerAuth } from './auth/plugin.js';
 import type { TokenService } from './auth/token-service.js';
+import { registerConnectorRoutes } from './connectors/routes.js';
 import { ApiError, installErrorHandling } from './errors.js';
+import { registerManagementRoutes } from './management/routes.js';
 import { QueryLogWriter } from './query/query-log.js';
 import { registerQueryRoutes } from './query/routes.js';
 
@@ -18,6 +21,8 @@ export interface AppOptions {
   /** The running server's in-memory Owner token for CLI commands on this machine (see serve.ts). */
   readonly localToken?: string;
   readonly logger: FastifyBaseLogger;
+  /** Tenants, connector runtime and connector management; without them the connector routes are absent. */
+  readonly connectors?: ConnectorServices;
   /** Serve HTTPS with this key and certificate; plain HTTP without. */
   readonly https?: { readonly key: string; readonly cert: string };
 }
@@ -118,6 +123,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     run: (text, runOptions) => runQuery(workspace, text, runOptions),
     log: (entry) => queryLog.record(entry),
   });
+
+  if (options.connectors) {
+    registerManagementRoutes(app, options.connectors.connectors);
+    registerConnectorRoutes(app, options.connectors);
+  }
 
   app.get('/health', { config: { public: true } }, async () => ({
     status: 'Healthy',

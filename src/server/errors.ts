@@ -1,8 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ConnectorError } from '../connectors/errors.js';
 import { IngestError } from '../ingest/errors.js';
 import { KqlError } from '../kql/errors.js';
 import { CheckpointConflictError } from '../storage/control/checkpoints.js';
 import { LogStoreError } from '../storage/log-store.js';
+import { TenantError } from '../tenants/errors.js';
 import { WorkspaceError } from '../workspace/errors.js';
 import { TokenError } from './auth/token-service.js';
 
@@ -184,6 +186,23 @@ function fastifyError(err: FastifyError, ctx: ErrorContext): HttpError | undefin
   return undefined;
 }
 
+const CONNECTOR_STATUS: Record<ConnectorError['code'], [number, string]> = {
+  UnknownConnectorKind: [404, 'NotFound'],
+  InvalidDataConnector: [400, 'BadRequest'],
+  DataConnectorNotFound: [404, 'NotFound'],
+  EtagConflict: [409, 'Conflict'],
+  NotConnected: [409, 'Conflict'],
+};
+
+const TENANT_STATUS: Record<TenantError['code'], [number, string]> = {
+  InvalidTenant: [400, 'BadRequest'],
+  TenantNotFound: [404, 'NotFound'],
+  TenantNotConnected: [400, 'BadRequest'],
+  EtagMismatch: [412, 'PreconditionFailed'],
+  // The identity platform's answer is about the caller's configuration, never a Vigil fault.
+  TokenRequestFailed: [400, 'TokenRequestFailed'],
+};
+
 /** Maps any thrown value to a status and an envelope. Messages of internal failures never reach the client. */
 export function toHttpError(err: unknown, ctx: ErrorContext = {}): HttpError {
   if (err instanceof ApiError) return client(err.status, err.code, err.message, err.headers);
@@ -194,6 +213,14 @@ export function toHttpError(err: unknown, ctx: ErrorContext = {}): HttpError {
   }
   if (err instanceof TokenError) return client(TOKEN_STATUS[err.code] ?? 400, err.code, err.message);
   if (err instanceof IngestError) return client(INGEST_STATUS[err.code] ?? 400, err.code, err.message);
+  if (err instanceof ConnectorError) {
+    const [status, code] = CONNECTOR_STATUS[err.code];
+    return client(status, code, err.message);
+  }
+  if (err instanceof TenantError) {
+    const [status, code] = TENANT_STATUS[err.code];
+    return client(status, code, err.message);
+  }
   if (err instanceof CheckpointConflictError) {
     return client(
       409,

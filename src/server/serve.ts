@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { type ConnectorServices, createConnectorServices } from '../connectors/index.js';
+import type { RuntimeOptions } from '../connectors/runtime/runtime.js';
 import { IngestService } from '../ingest/service.js';
 import { LogStoreError } from '../storage/log-store.js';
 import { dataPaths, Workspace } from '../workspace/workspace.js';
@@ -25,6 +27,10 @@ export interface ServeOptions {
   readonly out?: (text: string) => void;
   /** Close on SIGINT and SIGTERM (default true). */
   readonly handleSignals?: boolean;
+  /** Connector runtime settings (poll interval, back-off ...); tests shorten them. */
+  readonly connectorOptions?: Partial<RuntimeOptions>;
+  /** Runs after the server listens and the connector runtime started (the demo tenant hooks in here). */
+  readonly afterStart?: (ctx: { connectors: ConnectorServices; url: string }) => Promise<void>;
 }
 
 export interface RunningServer {
@@ -90,15 +96,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let app: FastifyInstance | undefined;
   let url: string;
   let caFile: string | undefined;
+  let connectors: ConnectorServices | undefined;
   try {
     const tls = options.http ? undefined : ensureCertificates(paths.tls);
     caFile = tls?.caFile;
     const tokens = new TokenService(workspace.tokens);
     const firstStart = (await workspace.tokens.count()) === 0;
     const localToken = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
+    const ingest = new IngestService(workspace);
+    connectors = createConnectorServices(workspace, ingest, logger, options.connectorOptions);
     app = buildApp({
       workspace,
-      ingest: new IngestService(workspace),
+      ingest,
+      connectors,
       tokens,
       localToken,
       logger,
@@ -117,8 +127,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       out(firstStartMessage(url, token, caFile, paths.root));
     }
     logger.info({ url, workspaceId: workspace.id, dataDir: paths.root, caFile }, 'Vigil is listening');
+    await connectors.runtime.start();
+    await options.afterStart?.({ connectors, url });
   } catch (err) {
     removeRunFiles(files);
+    await connectors?.runtime.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await workspace.close().catch(() => undefined);
     throw err;
@@ -137,6 +150,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // First, so no CLI command tries to reach a server that is going away.
       removeRunFiles(files);
       try {
+        // Polls end at a content boundary; what they wrote is checkpointed.
+        await connectors?.runtime.stop();
         await started.close();
       } finally {
         await workspace.close();

@@ -3,6 +3,7 @@ import type { DataConnectorRepository } from '../../storage/control/data-connect
 import type { StreamContentRepository } from '../../storage/control/stream-content.js';
 import type { TenantConnection, TenantService } from '../../tenants/tenant-service.js';
 import type { Workspace } from '../../workspace/workspace.js';
+import { ConnectorError } from '../errors.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, sleep } from './backoff.js';
 import type { ConnectorDefinition, DataTypeDefinition } from './definition.js';
 import { HealthReporter, type HealthState, type HealthSubject } from './health.js';
@@ -254,7 +255,11 @@ export class ConnectorRuntime {
     const floor = this.options.now() - MANAGEMENT_ACTIVITY_API.maxLookbackMs;
     const from = Math.max(fromMs, floor);
     const resource = (await this.connectedResources()).find((r) => r.name === name);
-    if (!resource) throw new Error(`data connector '${name}' is not connected`);
+    if (!resource)
+      throw new ConnectorError(
+        'NotConnected',
+        `Data connector '${name}' has no connected data type to backfill.`,
+      );
     for (const dataType of resource.enabled) {
       const id = checkpointId(streamId(name, dataType.key, resource.tenantId));
       const cp = await this.ws.checkpoints.get<StreamPosition>(id);
