@@ -210,6 +210,8 @@ class Compiler {
         return this.parse(prev, op, output);
       case 'mv-apply':
         return this.mvApply(prev, input, op, output);
+      case 'make-series':
+        return this.makeSeries(prev, op, output);
       case 'bag-unpack': {
         const bag = this.scalar(op.column);
         const outputs = output.map((c) => {
@@ -434,6 +436,47 @@ class Compiler {
     const where = op.where ? ` WHERE __pm${typed.map((t) => ` AND ${t}`).join('')}` : '';
     const level2 = `SELECT ${list.join(', ')} FROM (${level1}) AS ${this.alias()}${where}`;
     return `SELECT ${output.map((c, j) => `__e${j} AS ${ident(c.name)}`).join(', ')} FROM ${this.from(level2)}`;
+  }
+
+  /**
+   * `make-series` in three levels: rows in [from, to) get their bin number `__bi`; aggregate per
+   * group and bin; per group, each series is built over bins `0 .. n-1` (n = ceil((to - from) / step))
+   * from the (bin, value) pairs, with the default where a bin has none, as JSON text. The axis is
+   * the array of bin starts (`"2024-05-01T00:00:00.0000000Z"`). Groups without rows in the range give
+   * no row.
+   */
+  private makeSeries(
+    prev: string,
+    op: Extract<Operator, { k: 'make-series' }>,
+    output: readonly Column[],
+  ): string {
+    const ticks = (sql: string) => `reinterpretAsInt64(toDateTime64(${sql}, 7, 'UTC'))`;
+    const from = ticks(this.scalar(op.from));
+    const to = ticks(this.scalar(op.to));
+    const step = `toInt64(${this.scalar(op.step)})`;
+    const on = this.scalar(op.on);
+    const keys = op.by.map((_, i) => `__k${i}`);
+    const level1 = `SELECT *, ${[...op.by.map((b, i) => `${this.scalar(b.expr)} AS __k${i}`), `intDiv(${ticks(on)} - ${from}, ${step}) AS __bi`].join(', ')} FROM ${this.from(prev)} WHERE ${ticks(on)} >= ${from} AND ${ticks(on)} < ${to}`;
+    const aggs = op.aggregates.map((a, i) => {
+      const entry = AGGREGATE_FUNCTIONS[a.fn];
+      if (!entry) throw unsupportedFunction(a.fn);
+      return `${entry.sql(
+        a.args.map((x) => ({ sql: this.scalar(x), type: x.type, ir: x })),
+        a.type,
+      )} AS __v${i}`;
+    });
+    const level2 = `SELECT ${[...keys, '__bi', ...aggs].join(', ')} FROM (${level1}) AS ${this.alias()} GROUP BY ${[...keys, '__bi'].join(', ')}`;
+    const n = `toUInt64(greatest(intDiv(${to} - ${from} + ${step} - 1, ${step}), 0))`;
+    const series = op.aggregates.map((a, i) => {
+      const value = toJsonText(`arrayElement(__vs${i}, indexOf(__bis, __i))`, a.type);
+      const dflt = toJsonText(this.scalar(a.default), a.default.type);
+      return `concat('[', arrayStringConcat(arrayMap(__i -> if(has(__bis, __i), ifNull(${value}, 'null'), ifNull(${dflt}, 'null')), range(${n})), ','), ']') AS ${ident(a.name)}`;
+    });
+    const axis = `concat('[', arrayStringConcat(arrayMap(__i -> concat('"', replaceOne(toString(reinterpret(${from} + toInt64(__i) * ${step}, 'DateTime64(7, \\'UTC\\')')), ' ', 'T'), 'Z"'), range(${n})), ','), ']') AS ${ident(op.axis)}`;
+    const level3 = `SELECT ${[...op.by.map((b, i) => `__k${i} AS ${ident(b.name)}`), ...series, axis].join(
+      ', ',
+    )} FROM (SELECT ${[...keys, 'groupArray(__bi) AS __bis', ...op.aggregates.map((_, i) => `groupArray(__v${i}) AS __vs${i}`)].join(', ')} FROM (${level2}) AS ${this.alias()}${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}) AS ${this.alias()}`;
+    return `SELECT ${output.map((c) => ident(c.name)).join(', ')} FROM ${this.from(level3)}`;
   }
 
   private orderBy(keys: readonly SortKey[]): string {
@@ -902,6 +945,12 @@ function inputNeed(
     }
     case 'count':
       return new Set();
+    case 'make-series': {
+      const need = usedColumns(op.on, new Set<string>());
+      for (const b of op.by) usedColumns(b.expr, need);
+      for (const a of op.aggregates) for (const x of a.args) usedColumns(x, need);
+      return need;
+    }
     case 'distinct':
       return new Set(op.columns);
     case 'join': {

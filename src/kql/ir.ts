@@ -181,6 +181,27 @@ export type Operator =
       }[];
     }
   /**
+   * `make-series`: per `by` group, one dynamic array per aggregate with one element per bin of
+   * `step` from `from` (inclusive) to `to` (exclusive), `default` where a bin has no rows, and the
+   * axis column `axis` as the array of bin starts. Output columns are the binder's.
+   */
+  | {
+      readonly k: 'make-series';
+      readonly by: readonly Assignment[];
+      readonly aggregates: readonly {
+        readonly name: string;
+        readonly fn: string;
+        readonly args: readonly Scalar[];
+        readonly type: ScalarType;
+        readonly default: Scalar;
+      }[];
+      readonly on: Scalar;
+      readonly axis: string;
+      readonly from: Scalar;
+      readonly to: Scalar;
+      readonly step: Scalar;
+    }
+  /**
    * `parse` / `parse-where`: `regex` (RE2, anchored) is matched against the text of `expr`; each
    * capture takes group `group` (1-based) converted to its type. No match → null captures
    * (`parse`) or no row (`parse-where`, which also drops rows whose typed captures do not convert).
@@ -310,6 +331,14 @@ function printOperator(op: Operator, indent: string): string {
       return `${op.where ? 'parse-where' : 'parse'} ${printScalar(op.expr)} regex ${JSON.stringify(op.regex)} => ${op.captures
         .map((c) => `${c.name}:${c.type}=$${c.group}`)
         .join(', ')}`;
+    case 'make-series':
+      return `make-series ${op.aggregates
+        .map(
+          (a) => `${a.name}=${a.fn}(${a.args.map(printScalar).join(', ')}) default=${printScalar(a.default)}`,
+        )
+        .join(
+          ', ',
+        )} on ${op.axis}=${printScalar(op.on)} from ${printScalar(op.from)} to ${printScalar(op.to)} step ${printScalar(op.step)}${op.by.length ? ` by ${printAssignments(op.by)}` : ''}`;
     case 'union':
       return `union${op.withSource ? ` withsource=${op.withSource} (${(op.sourceNames ?? []).join(', ')})` : ''}\n${op.others.map((o) => printTabular(o, `${indent}    `)).join('\n')}`;
   }

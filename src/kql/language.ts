@@ -64,6 +64,12 @@ export interface KNode {
   readonly Parameters?: KList<KNode> | null;
   readonly ConditionClause?: KNode | null;
   readonly LookupClause?: KNode | null;
+  readonly OnClause?: KNode | null;
+  readonly RangeClause?: KNode | null;
+  readonly DefaultExpression?: KNode | null;
+  readonly MakeSeriesFromClause?: KNode | null;
+  readonly MakeSeriesToClause?: KNode | null;
+  readonly MakeSeriesStepClause?: KNode | null;
   readonly Ordering?: KNode | null;
   readonly AscOrDescKeyword?: KNode | null;
   readonly NullsClause?: KNode | null;

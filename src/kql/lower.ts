@@ -474,6 +474,65 @@ function lowerOperator(op: KNode, b: Builder, outerScope: Scope, inputNode?: KNo
       b.add({ k: 'join', kind: joinKind, right, keys }, joinColumns(out(), joinKind, input, right.columns));
       return;
     }
+    case 'MakeSeriesOperator': {
+      const columns = out().map((c) => ({ name: c.name, type: c.type }));
+      for (const p of items(op.Parameters))
+        throw unsupported(`The make-series parameter '${p.toString().trim()}'`, ...at(p));
+      const range = req(op.RangeClause, op);
+      if (kindName(range) !== 'MakeSeriesFromToStepClause')
+        throw unsupported(`'make-series ... in range(...)'`, ...at(range));
+      const from = range.MakeSeriesFromClause?.Expression;
+      const to = range.MakeSeriesToClause?.Expression;
+      const step = req(range.MakeSeriesStepClause?.Expression, range);
+      if (!from || !to) throw unsupported(`'make-series' without 'from' and 'to'`, ...at(range));
+      const onNode = req(op.OnClause?.Expression, op);
+      const on = lowerScalar(onNode, scope);
+      if (on.type !== 'datetime') throw unsupported(`'make-series' on a non-datetime axis`, ...at(onNode));
+      const byExprs = items(op.ByClause?.Expressions);
+      const aggNodes = items(op.Aggregates);
+      // The binder's order: the by columns, the aggregates, then the axis column.
+      if (columns.length !== byExprs.length + aggNodes.length + 1)
+        throw unsupported(`This form of 'make-series'`, ...at(op));
+      const by: Assignment[] = byExprs.map((e, i) => ({
+        name: columns[i]!.name,
+        expr: named(e, scope).expr,
+      }));
+      const aggregates = aggNodes.map((m, i) => {
+        const e = req(m.Expression, m);
+        const call = kindName(e) === 'SimpleNamedExpression' ? req(e.Expression, e) : e;
+        if (kindName(call) !== 'FunctionCallExpression')
+          throw unsupported(`A make-series expression other than a single call`, ...at(e));
+        const fn = req(call.ReferencedSymbol?.Name, call);
+        if (!AGGREGATE_FUNCTIONS[fn] || fn === 'arg_max' || fn === 'arg_min' || fn === 'percentiles')
+          throw unsupportedFunction(fn, ...at(call));
+        const type = scalarType(call.ResultType, call);
+        const d = m.DefaultExpression?.Expression;
+        const dflt: Scalar = d
+          ? lowerScalar(d, scope)
+          : { k: 'lit', type, value: type === 'real' ? 0 : type === 'long' || type === 'int' ? '0' : null };
+        return {
+          name: columns[byExprs.length + i]!.name,
+          fn,
+          args: items(call.ArgumentList?.Expressions).map((x) => lowerScalar(x, scope)),
+          type,
+          default: dflt,
+        };
+      });
+      b.add(
+        {
+          k: 'make-series',
+          by,
+          aggregates,
+          on,
+          axis: columns[columns.length - 1]!.name,
+          from: lowerScalar(from, scope),
+          to: lowerScalar(to, scope),
+          step: lowerScalar(step, scope),
+        },
+        columns,
+      );
+      return;
+    }
     case 'LookupOperator': {
       let joinKind: JoinKind = 'leftouter';
       for (const p of items(op.Parameters)) {
