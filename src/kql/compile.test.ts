@@ -8,6 +8,33 @@ const catalog = new TableCatalog();
 const sql = (q: string) => compileQuery(q, catalog).sql;
 
 describe('compileQuery: golden SQL', () => {
+  it('column pruning: a table is read for the columns the query uses; unread extends are dropped', () => {
+    expect(
+      sql(
+        'OfficeActivity | extend unused = strlen(UserAgent), Folder = tostring(parse_json(Item).ParentFolder.Name) | summarize count() by Folder',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT __k0 AS \`Folder\`, __a0 AS \`count_\` FROM (SELECT __k0, toInt64(count()) AS __a0 FROM (SELECT *, \`Folder\` AS __k0 FROM (SELECT \`Item\`, ifNull(JSONExtract(\`Item\`, 'ParentFolder', 'Name', 'Nullable(String)'), '') AS \`Folder\` FROM (SELECT \`Item\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0) AS __s1) AS __s2 GROUP BY __k0) AS __s3"`,
+    );
+  });
+
+  it('lookup, in over a tabular let, make-series', () => {
+    expect(
+      sql(
+        'let admins = SecurityAlert | where AlertSeverity == "High" | distinct CompromisedEntity; OfficeActivity | where UserId in (admins) | lookup (datatable(UserId:string, Dept:string)["a","IT"]) on UserId | project UserId, Dept',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT \`UserId\`, \`Dept\` FROM (SELECT __j0 AS \`UserId\`, __j1 AS \`Dept\` FROM (SELECT __l4.\`UserId\` AS __j0, __r5.\`Dept\` AS __j1 FROM (SELECT * FROM (SELECT \`UserId\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0 WHERE (\`UserId\` IN (SELECT \`CompromisedEntity\` FROM (SELECT DISTINCT \`CompromisedEntity\` FROM (SELECT * FROM (SELECT \`AlertSeverity\`, \`CompromisedEntity\` FROM \`vigil\`.\`SecurityAlert\`) AS __s1 WHERE (\`AlertSeverity\` = 'High')) AS __s2) AS __s3))) AS __l4 LEFT OUTER JOIN (SELECT \`UserId\`, \`Dept\` FROM (SELECT * FROM values('\`UserId\` String, \`Dept\` String', ('a', 'IT'))) AS __s6) AS __r5 ON __l4.\`UserId\` = __r5.\`UserId\`) AS __s7) AS __s8"`,
+    );
+    expect(
+      sql(
+        'OfficeActivity | make-series n=count() default=0 on TimeGenerated from datetime(2024-05-01) to datetime(2024-05-02) step 1h by Operation',
+      ),
+    ).toMatchInlineSnapshot(
+      `"SELECT \`Operation\`, \`n\`, \`TimeGenerated\` FROM (SELECT __k0 AS \`Operation\`, concat('[', arrayStringConcat(arrayMap(__i -> if(has(__bis, __i), ifNull(if(isNull(arrayElement(__vs0, indexOf(__bis, __i))), NULL, toString(arrayElement(__vs0, indexOf(__bis, __i)))), 'null'), ifNull(if(isNull(0), NULL, toString(0)), 'null')), range(toUInt64(greatest(intDiv(reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-02', 7, 'UTC'), 7, 'UTC')) - reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-01', 7, 'UTC'), 7, 'UTC')) + toInt64(toInt64(36000000000)) - 1, toInt64(toInt64(36000000000))), 0)))), ','), ']') AS \`n\`, concat('[', arrayStringConcat(arrayMap(__i -> concat('"', replaceOne(toString(reinterpret(reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-01', 7, 'UTC'), 7, 'UTC')) + toInt64(__i) * toInt64(toInt64(36000000000)), 'DateTime64(7, \\'UTC\\')')), ' ', 'T'), 'Z"'), range(toUInt64(greatest(intDiv(reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-02', 7, 'UTC'), 7, 'UTC')) - reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-01', 7, 'UTC'), 7, 'UTC')) + toInt64(toInt64(36000000000)) - 1, toInt64(toInt64(36000000000))), 0)))), ','), ']') AS \`TimeGenerated\` FROM (SELECT __k0, groupArray(__bi) AS __bis, groupArray(__v0) AS __vs0 FROM (SELECT __k0, __bi, toInt64(count()) AS __v0 FROM (SELECT *, \`Operation\` AS __k0, intDiv(reinterpretAsInt64(toDateTime64(\`TimeGenerated\`, 7, 'UTC')) - reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-01', 7, 'UTC'), 7, 'UTC')), toInt64(toInt64(36000000000))) AS __bi FROM (SELECT \`TimeGenerated\`, \`Operation\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0 WHERE reinterpretAsInt64(toDateTime64(\`TimeGenerated\`, 7, 'UTC')) >= reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-01', 7, 'UTC'), 7, 'UTC')) AND reinterpretAsInt64(toDateTime64(\`TimeGenerated\`, 7, 'UTC')) < reinterpretAsInt64(toDateTime64(parseDateTime64BestEffort('2024-05-02', 7, 'UTC'), 7, 'UTC'))) AS __s1 GROUP BY __k0, __bi) AS __s2 GROUP BY __k0) AS __s3) AS __s4"`,
+    );
+  });
+
   it('where + project over a workspace table', () => {
     expect(
       sql('SecurityAlert | where AlertSeverity == "High" | project AlertName, TimeGenerated'),
