@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerIngest } from './commands/ingest.js';
 import { registerQuery } from './commands/query.js';
 import { registerServe } from './commands/serve.js';
+import { registerSimulator } from './commands/simulator.js';
 import { registerTables } from './commands/tables.js';
 import { registerToken } from './commands/token.js';
 import { runMain } from './output.js';
@@ -17,5 +18,6 @@ registerIngest(program);
 registerQuery(program);
 registerTables(program);
 registerToken(program);
+registerSimulator(program);
 
 await runMain(() => program.parseAsync(process.argv));
