@@ -124,6 +124,8 @@ export const CONTENT_ID_PATTERN = /^\d{21}\$\d{21}\$[a-z_]+\$[A-Za-z_]+\$[a-z]+\
 
 interface SubscriptionState {
   enabled: boolean;
+  /** Stopped by an administrator (content listing says AF20023 rather than AF20022 until the next start). */
+  adminDisabled?: boolean;
   /** Periods the subscription was on: [start, end); end undefined while on. */
   readonly periods: { start: number; end?: number }[];
   webhook: Record<string, unknown> | null;
@@ -147,6 +149,7 @@ export class Subscriptions {
     this.map.set(k, s);
     if (s.enabled) return false;
     s.enabled = true;
+    s.adminDisabled = false;
     s.webhook = webhook;
     s.periods.push({ start: now });
     return true;
@@ -158,6 +161,14 @@ export class Subscriptions {
     s.enabled = false;
     const last = s.periods[s.periods.length - 1];
     if (last) last.end = now;
+  }
+
+  /** An administrator turned the subscription off (AF20023 until the client starts it again). */
+  adminDisable(tenantId: string, ct: ContentType, now: number): void {
+    const s = this.map.get(this.key(tenantId, ct));
+    if (!s?.enabled) return;
+    this.stop(tenantId, ct, now);
+    s.adminDisabled = true;
   }
 
   /** Subscribed since `since` (or earlier), on now. */

@@ -27,7 +27,10 @@ export interface EndpointStats {
 }
 
 export interface RequestLogEntry {
+  /** Real time of the response (epoch ms). */
   readonly at: number;
+  /** Simulated time of the response (the `now` option), for window and throttling assertions. */
+  readonly simAt: number;
   readonly endpoint: StatsEndpoint;
   readonly method: string;
   readonly url: string;
@@ -224,7 +227,7 @@ function terminal(
     reply.hijack();
     const timer = setTimeout(() => {
       ctx.held.delete(timer);
-      ctx.stats.record({ ...entryOf(req, n), status: 'timeout' });
+      ctx.stats.record({ ...entryOf(req, n), simAt: ctx.now(), status: 'timeout' });
       req.raw.socket?.destroy();
     }, f.holdMs ?? 30_000);
     ctx.held.add(timer);
@@ -249,7 +252,7 @@ function terminal(
   void reply.code(status).send(body);
 }
 
-export function entryOf(req: FastifyRequest, n: RequestNotes): Omit<RequestLogEntry, 'status'> {
+export function entryOf(req: FastifyRequest, n: RequestNotes): Omit<RequestLogEntry, 'status' | 'simAt'> {
   return {
     at: Date.now(),
     endpoint: n.endpoint,

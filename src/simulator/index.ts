@@ -101,6 +101,8 @@ export interface RunningSimulator {
   readonly activity: ActivityFeed;
   readonly faults: FaultController;
   readonly truth: GroundTruth;
+  /** An administrator disables a subscription: listing answers AF20023 until the client starts it again. */
+  disableSubscription(tenantId: string, contentType: ContentType): void;
   /** Management API knobs, mutable at run time. */
   readonly knobs: ManagementKnobs;
   stats(): RequestStats;
@@ -218,6 +220,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
       records: (tenantId) => store.truth(tenantId),
       expiredBlobs: () => store.expiredBlobs(),
     },
+    disableSubscription: (tenantId, contentType) =>
+      store.subscriptions.adminDisable(tenantId, contentType, now()),
     knobs: ctx.knobs,
     stats: () => ctx.stats.snapshot(),
     requests: () => ctx.stats.log(),
@@ -263,7 +267,7 @@ function buildApp(
   app.addHook('onResponse', async (req, reply) => {
     const n = notesOf(req);
     if (n.code === 'timeout') return;
-    ctx.stats.record({ ...entryOf(req, n), status: reply.statusCode });
+    ctx.stats.record({ ...entryOf(req, n), simAt: ctx.now(), status: reply.statusCode });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply

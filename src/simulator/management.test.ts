@@ -450,6 +450,57 @@ describe('emulated Management Activity API', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('AF20023 after an administrator disables a subscription; a start enables it again', async () => {
+    await call('subscriptions/start?contentType=Audit.General', { method: 'POST' });
+    sim.disableSubscription(DEMO_TENANT_ID, 'Audit.General');
+    const r = await call('subscriptions/content?contentType=Audit.General');
+    expect([r.status, code(r)]).toEqual([400, 'AF20023']);
+    expect((await call('subscriptions/start?contentType=Audit.General', { method: 'POST' })).status).toBe(
+      200,
+    );
+    expect((await call('subscriptions/content?contentType=Audit.General')).status).toBe(200);
+  });
+
+  it('the duplicate fault on listing re-delivers a listed blob later', async () => {
+    clock = T0 + 8 * HOUR;
+    sim.faults.set('content', { kind: 'duplicate', count: 1 });
+    const first = (
+      await call(
+        `subscriptions/content?contentType=Audit.SharePoint&startTime=${iso(T0)}&endTime=${iso(T0 + 7 * HOUR)}`,
+      )
+    ).json<Descriptor[]>();
+    clock += 1000;
+    const later = await listAll('Audit.SharePoint', clock - 2000, clock);
+    expect(later.items).toHaveLength(1);
+    const a = (await call(first[0]!.contentUri)).json<{ Id: string }[]>().map((r) => r.Id);
+    const b = (await call(later.items[0]!.contentUri)).json<{ Id: string }[]>().map((r) => r.Id);
+    expect(b).toEqual(a);
+  });
+
+  it('live activity becomes available as (simulated) time passes', async () => {
+    clock = T0 + 10 * HOUR;
+    await call('subscriptions/start?contentType=Audit.AzureActiveDirectory', { method: 'POST' });
+    const before = [...sim.truth.records(DEMO_TENANT_ID)].length;
+    sim.activity.startLive({
+      tenantId: DEMO_TENANT_ID,
+      recordsPerMinute: 600,
+      tickMs: 10,
+      latencyMs: 1000,
+      contentTypes: ['Audit.AzureActiveDirectory'],
+    });
+    for (let i = 0; i < 10; i++) {
+      clock += 60_000;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    sim.activity.stopLive();
+    clock += 5000;
+    const produced = [...sim.truth.records(DEMO_TENANT_ID)].length - before;
+    expect(produced).toBeGreaterThanOrEqual(5400);
+    expect(produced).toBeLessThanOrEqual(6000);
+    const { items } = await listAll('Audit.AzureActiveDirectory', T0 + 10 * HOUR, clock);
+    expect(items.length).toBeGreaterThan(50);
+  });
+
   it('is driven through /_simulator too', async () => {
     const put = await simFetch(`${sim.url}/_simulator/faults/content`, {
       method: 'PUT',

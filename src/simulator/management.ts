@@ -300,8 +300,10 @@ export function registerManagement(app: FastifyInstance, ctx: SimContext): void 
     const ct = contentTypeOf(req, g);
     if (!ct) return reply;
     const tenantId = g.tenant.tenantId;
-    if (!ctx.store.subscriptions.get(tenantId, ct)?.enabled)
-      return g.fail(400, 'AF20022', 'No subscription found for the specified content type.');
+    const sub = ctx.store.subscriptions.get(tenantId, ct);
+    if (sub?.adminDisabled)
+      return g.fail(400, 'AF20023', 'The subscription was disabled by an administrator.');
+    if (!sub?.enabled) return g.fail(400, 'AF20022', 'No subscription found for the specified content type.');
     const q = req.query;
     const now = ctx.now();
     let start: number;
