@@ -26,6 +26,7 @@ function graphError(code: string, message: string) {
 }
 
 const dialect: ErrorDialect = {
+  throttleStatus: 429,
   throttled: (status) => ({
     body: {
       error: {

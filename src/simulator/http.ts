@@ -173,6 +173,8 @@ export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 /** How each API family words an error, for faults that are not specific to one API. */
 export interface ErrorDialect {
+  /** Status of a `throttle` fault without its own `status` (default: the Management API knob, 403). */
+  readonly throttleStatus?: number;
   throttled(status: number, retryAfter?: number): { body: unknown; code: string };
   serverError(status: number): { body: unknown; code: string };
 }
@@ -234,9 +236,10 @@ function terminal(
     return;
   }
   if (f.kind === 'throttle') {
-    const { body, code } = dialect.throttled(f.status ?? ctx.knobs.throttleStatus);
+    const status = f.status ?? dialect.throttleStatus ?? ctx.knobs.throttleStatus;
+    const { body, code } = dialect.throttled(status);
     note(req, { code });
-    void reply.code(f.status ?? ctx.knobs.throttleStatus).send(body);
+    void reply.code(status).send(body);
     return;
   }
   if (f.kind === 'http429') {

@@ -83,6 +83,7 @@ const missing = (name: string) =>
 
 function aadDialect(ctx: SimContext): ErrorDialect {
   return {
+    throttleStatus: 429,
     throttled: (status) => {
       const e = new AadError(
         status,
