@@ -158,8 +158,7 @@ const AGENTS = [
 function spFile(c: Ctx, oneDrive: boolean): Record<string, unknown> {
   const site = pick(c.r, c.cast.sites);
   const f = fileName(c);
-  const personal = `https://${c.cast.spHost}-my.sharepoint.com/personal/${c.user.upn.replace(/[@.]/g, '_')}/`;
-  const siteUrl = oneDrive ? personal : site.url;
+  const siteUrl = oneDrive ? c.user.oneDriveUrl : site.url;
   const rel = oneDrive ? 'Documents' : 'Shared Documents';
   const agent = pick(c.r, AGENTS);
   return {

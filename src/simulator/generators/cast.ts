@@ -38,19 +38,28 @@ export function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)]!;
 }
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Eight hex digits of one 32-bit draw (table lookups: this runs several times per record). */
+function hex8(x: number): string {
+  const v = Math.floor(x * 4294967296) >>> 0;
+  return BYTE_HEX[v >>> 24]! + BYTE_HEX[(v >>> 16) & 255]! + BYTE_HEX[(v >>> 8) & 255]! + BYTE_HEX[v & 255]!;
+}
+
 /** A v4-shaped GUID from the generator (deterministic): four 32-bit draws. */
 export function guidFrom(r: () => number): string {
-  const w = (x: number) => (Math.floor(x * 4294967296) >>> 0).toString(16).padStart(8, '0');
-  const a = w(r());
-  const b = w(r());
-  const c = w(r());
-  const d = w(r());
+  const a = hex8(r());
+  const b = hex8(r());
+  const c = hex8(r());
+  const d = hex8(r());
   const variant = '89ab'[parseInt(c[0]!, 16) & 3];
   return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
 }
 
 export interface CastUser {
   readonly upn: string;
+  /** The user's OneDrive (personal site) URL, with a trailing slash. */
+  readonly oneDriveUrl: string;
   readonly displayName: string;
   readonly objectId: string;
   readonly puid: string;
@@ -199,6 +208,7 @@ export function buildCast(seed: number, tenantId: string, domain: string): Cast 
     seen.add(upn);
     users.push({
       upn,
+      oneDriveUrl: `https://${orgLabel}-my.sharepoint.com/personal/${upn.replace(/[@.]/g, '_')}/`,
       displayName: `${first} ${last}`,
       objectId: guidFrom(r),
       puid: `1003${Math.floor(r() * 0xfffffffff)
