@@ -355,6 +355,35 @@ describe('emulated Management Activity API', () => {
     expect(quiet.text).toContain(`Tenant ${QUIET_TENANT} does not exist`);
   });
 
+  it('accepts tokens for the real resource or for its own origin, and refuses other audiences', async () => {
+    const tokenWith = async (scope: string) =>
+      (
+        await simFetch(`${sim.url}/${DEMO_TENANT_ID}/oauth2/v2.0/token`, {
+          method: 'POST',
+          ca,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form({
+            grant_type: 'client_credentials',
+            client_id: DEMO_CLIENT_ID,
+            client_secret: DEMO_CLIENT_SECRET,
+            scope,
+          }),
+        })
+      ).json<{ access_token: string }>().access_token;
+    expect((await call('subscriptions/list', { token: await tokenWith(`${sim.url}/.default`) })).status).toBe(
+      200,
+    );
+    const localhost = sim.url.replace('127.0.0.1', 'localhost');
+    expect(
+      (await call('subscriptions/list', { token: await tokenWith(`${localhost}/api/.default`) })).status,
+    ).toBe(200);
+    const graph = await call('subscriptions/list', {
+      token: await tokenWith('https://graph.microsoft.com/.default'),
+    });
+    expect(graph.status).toBe(401);
+    expect(graph.json()).toEqual({ Message: 'Authorization has been denied for this request.' });
+  });
+
   it('AF429 per PublisherIdentifier, a shared pool without it, HTTP 403 by default, no Retry-After', async () => {
     clock = Date.parse('2026-03-10T20:00:00Z');
     sim.knobs.sharedRequestsPerMinute = 3;
