@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ensureCertificates } from '../../server/tls.js';
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, startSimulator } from '../../simulator/index.js';
+import {
+  DEMO_CLIENT_ID,
+  DEMO_CLIENT_SECRET,
+  DEMO_TENANT_ID,
+  type RunningSimulator,
+  startSimulator,
+} from '../../simulator/index.js';
 import { defaultDataDir, formatCount } from '../output.js';
 
 const DEFAULT_PORT = 9443;
@@ -37,6 +43,94 @@ interface SimulatorCommandOptions {
   historyHours: number;
   requestsPerMinute?: number;
   json?: boolean;
+}
+
+/** What `vigil simulator` prints (also as `--json`). */
+export interface SimulatorInfo {
+  readonly url: string;
+  readonly caFile: string;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly credentialsFile: string;
+}
+
+/** Starts the simulator as `vigil simulator` does and prints the start-up information to `out`. */
+export async function runSimulatorCommand(
+  options: Omit<SimulatorCommandOptions, 'dataDir'> & { dataDir?: string },
+  out: (text: string) => void = (t) => process.stdout.write(t),
+  note: (text: string) => void = (t) => process.stderr.write(t),
+): Promise<{ sim: RunningSimulator; info: SimulatorInfo }> {
+  // History is generated before anything is printed: a caller that waits for the URL sees all of it.
+  const dataDir = path.resolve(options.data ?? options.dataDir ?? defaultDataDir());
+  const simDir = path.join(dataDir, 'simulator');
+  const blobDir = path.join(simDir, 'blobs');
+  // Blob bodies are a cache of this run's generated content: start clean.
+  fs.rmSync(blobDir, { recursive: true, force: true });
+  fs.mkdirSync(simDir, { recursive: true, mode: 0o700 });
+  const tls = ensureCertificates(path.join(dataDir, 'tls'));
+  const sim = await startSimulator({
+    host: options.host,
+    port: options.port,
+    tls,
+    seed: options.seed,
+    blobDir,
+    ...(options.requestsPerMinute !== undefined
+      ? { knobs: { requestsPerMinute: options.requestsPerMinute } }
+      : {}),
+  });
+  if (options.records > 0) {
+    const to = Date.now();
+    note(`vigil: generating ${formatCount(options.records)} records of history…\n`);
+    const started = Date.now();
+    const res = await sim.activity.generate({
+      tenantId: DEMO_TENANT_ID,
+      count: options.records,
+      from: to - options.historyHours * 3_600_000,
+      to,
+      subscribed: true,
+    });
+    note(
+      `vigil: generated ${formatCount(res.records)} records in ${formatCount(res.blobs)} blobs (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
+  }
+  const credentialsFile = path.join(simDir, 'demo-credentials.json');
+  const credentials = {
+    tenantId: DEMO_TENANT_ID,
+    clientId: DEMO_CLIENT_ID,
+    clientSecret: DEMO_CLIENT_SECRET,
+    authorityHost: sim.url,
+    managementApiBase: sim.url,
+    graphBase: sim.url,
+    caFile: tls.caFile,
+  };
+  fs.writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  fs.chmodSync(credentialsFile, 0o600);
+
+  if (options.rate > 0) sim.activity.startLive({ tenantId: DEMO_TENANT_ID, recordsPerMinute: options.rate });
+
+  const info = {
+    url: sim.url,
+    caFile: tls.caFile,
+    tenantId: DEMO_TENANT_ID,
+    clientId: DEMO_CLIENT_ID,
+    credentialsFile,
+  };
+  if (options.json) out(`${JSON.stringify(info)}\n`);
+  else
+    out(
+      [
+        `Simulated Microsoft tenant at ${sim.url}`,
+        `  (identity platform authority host, Management Activity API base and Graph base)`,
+        `CA certificate:    ${tls.caFile}`,
+        `Demo tenant id:    ${DEMO_TENANT_ID} (contoso.onmicrosoft.com)`,
+        `Demo client id:    ${DEMO_CLIENT_ID}`,
+        `Demo credentials:  ${credentialsFile} (mode 0600; holds the client secret)`,
+        `Control API:       ${sim.url}/_simulator/ (faults, knobs, stats, truth)`,
+        '',
+      ].join('\n'),
+    );
+
+  return { sim, info };
 }
 
 /**
@@ -74,77 +168,7 @@ export function registerSimulator(program: Command): void {
     )
     .option('--json', 'print the start-up information as JSON')
     .action(async (options: SimulatorCommandOptions) => {
-      // History is generated before anything is printed: a caller that waits for the URL sees all of it.
-      const dataDir = path.resolve(options.data ?? options.dataDir);
-      const simDir = path.join(dataDir, 'simulator');
-      const blobDir = path.join(simDir, 'blobs');
-      // Blob bodies are a cache of this run's generated content: start clean.
-      fs.rmSync(blobDir, { recursive: true, force: true });
-      fs.mkdirSync(simDir, { recursive: true, mode: 0o700 });
-      const tls = ensureCertificates(path.join(dataDir, 'tls'));
-      const sim = await startSimulator({
-        host: options.host,
-        port: options.port,
-        tls,
-        seed: options.seed,
-        blobDir,
-        ...(options.requestsPerMinute !== undefined
-          ? { knobs: { requestsPerMinute: options.requestsPerMinute } }
-          : {}),
-      });
-      if (options.records > 0) {
-        const to = Date.now();
-        process.stderr.write(`vigil: generating ${formatCount(options.records)} records of history…\n`);
-        const started = Date.now();
-        const res = await sim.activity.generate({
-          tenantId: DEMO_TENANT_ID,
-          count: options.records,
-          from: to - options.historyHours * 3_600_000,
-          to,
-          subscribed: true,
-        });
-        process.stderr.write(
-          `vigil: generated ${formatCount(res.records)} records in ${formatCount(res.blobs)} blobs (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
-        );
-      }
-      const credentialsFile = path.join(simDir, 'demo-credentials.json');
-      const credentials = {
-        tenantId: DEMO_TENANT_ID,
-        clientId: DEMO_CLIENT_ID,
-        clientSecret: DEMO_CLIENT_SECRET,
-        authorityHost: sim.url,
-        managementApiBase: sim.url,
-        graphBase: sim.url,
-        caFile: tls.caFile,
-      };
-      fs.writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-      fs.chmodSync(credentialsFile, 0o600);
-
-      if (options.rate > 0)
-        sim.activity.startLive({ tenantId: DEMO_TENANT_ID, recordsPerMinute: options.rate });
-
-      const info = {
-        url: sim.url,
-        caFile: tls.caFile,
-        tenantId: DEMO_TENANT_ID,
-        clientId: DEMO_CLIENT_ID,
-        credentialsFile,
-      };
-      if (options.json) process.stdout.write(`${JSON.stringify(info)}\n`);
-      else
-        process.stdout.write(
-          [
-            `Simulated Microsoft tenant at ${sim.url}`,
-            `  (identity platform authority host, Management Activity API base and Graph base)`,
-            `CA certificate:    ${tls.caFile}`,
-            `Demo tenant id:    ${DEMO_TENANT_ID} (contoso.onmicrosoft.com)`,
-            `Demo client id:    ${DEMO_CLIENT_ID}`,
-            `Demo credentials:  ${credentialsFile} (mode 0600; holds the client secret)`,
-            `Control API:       ${sim.url}/_simulator/ (faults, knobs, stats, truth)`,
-            '',
-          ].join('\n'),
-        );
-
+      const { sim } = await runSimulatorCommand(options);
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
