@@ -44,6 +44,13 @@ export interface GenerateOptions {
   readonly lateMaxMs?: number;
   /** Share of each blob's records repeated, same Id, in the next blob (default 0.01). */
   readonly duplicateRate?: number;
+  /**
+   * Share of blobs listed late: they appear in listings only `lateBlobDelayMs` × 0.5–1.5 after their
+   * contentCreated, behind blobs created after them (default 0). A cursor on contentCreated misses them.
+   */
+  readonly lateBlobRate?: number;
+  /** Default 30 min. */
+  readonly lateBlobDelayMs?: number;
   /** Treat the content types as subscribed since before `from` (the benchmark pre-loads history). */
   readonly subscribed?: boolean;
 }
@@ -90,6 +97,8 @@ export interface Blob {
   readonly contentType: ContentType;
   readonly contentId: string;
   readonly created: number;
+  /** When listing and GET start to return it (≥ created; later for late blobs). */
+  readonly available: number;
   readonly batch: Batch;
   readonly streamIdx: number;
   readonly index: number;
@@ -287,6 +296,12 @@ export class ContentStore {
         const createdAt =
           from + Math.floor(((j + unit(hash32(stream.seed, j, 0xcc))) / bounds.length) * span);
         const seq = this.seq++;
+        const lateRate = o.lateBlobRate ?? 0;
+        const lh = hash32(stream.seed, j, 0x1a7e);
+        const available =
+          lateRate > 0 && unit(lh) < lateRate
+            ? createdAt + Math.floor((o.lateBlobDelayMs ?? 1_800_000) * (0.5 + unit(hash32(lh, 1))))
+            : createdAt;
         const first = createdAt - batch.latencyMs * 1.5 - span / bounds.length;
         const contentId = `${stamp(first, Math.floor(seq / 10000))}$${stamp(createdAt, seq)}$${lower}$${upper}$${region}`;
         const blob: Blob = {
@@ -295,6 +310,7 @@ export class ContentStore {
           contentType: ct,
           contentId,
           created: createdAt,
+          available,
           batch,
           streamIdx,
           index: j,
@@ -354,6 +370,7 @@ export class ContentStore {
       seq,
       contentId,
       created: at,
+      available: at,
       copyOf: of.copyOf ?? of,
       file: of.file,
       expired: undefined,
@@ -370,7 +387,10 @@ export class ContentStore {
     return this.bySeq.get(seq);
   }
 
-  /** Blobs of a tenant and content type with `from ≤ created < to`, available by `now`, subscribed, after `after`. */
+  /**
+   * Blobs of a tenant and content type with `from ≤ created < to`, available by `now`, created while
+   * subscribed, after `after` in (created, seq) order.
+   */
   list(
     tenantId: string,
     ct: ContentType,
@@ -400,6 +420,7 @@ export class ContentStore {
       const b = list[i]!;
       if (b.created >= limit) break;
       if (b.created < from) continue;
+      if (b.available > now) continue;
       if (!this.subscriptions.covers(tenantId, ct, b.created)) continue;
       if (items.length === pageSize) {
         const last = items[items.length - 1]!;

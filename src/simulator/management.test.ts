@@ -479,6 +479,34 @@ describe('emulated Management Activity API', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('late blobs appear in listings after blobs created later than them', async () => {
+    clock = T0 + 20 * HOUR;
+    await call('subscriptions/start?contentType=Audit.Exchange', { method: 'POST' });
+    const res = await sim.activity.generate({
+      tenantId: DEMO_TENANT_ID,
+      count: 400,
+      from: T0 + 20 * HOUR,
+      to: T0 + 21 * HOUR,
+      contentTypes: ['Audit.Exchange'],
+      recordsPerBlob: 10,
+      lateBlobRate: 0.3,
+      lateBlobDelayMs: 2 * HOUR,
+    });
+    clock = T0 + 21 * HOUR + 60_000;
+    const early = await listAll('Audit.Exchange', T0 + 20 * HOUR, clock);
+    expect(early.items.length).toBeLessThan(res.blobs);
+    const newest = Math.max(...early.items.map((d) => Date.parse(d.contentCreated)));
+    clock = T0 + 25 * HOUR; // the latest a late blob can be: 21 h + 1.5 × 2 h
+    const all = await listAll('Audit.Exchange', T0 + 20 * HOUR, clock);
+    expect(all.items.length).toBe(res.blobs);
+    const seen = new Set(early.items.map((d) => d.contentId));
+    const late = all.items.filter((d) => !seen.has(d.contentId));
+    expect(late.some((d) => Date.parse(d.contentCreated) < newest)).toBe(true);
+    // Before it is available, a GET says it does not exist.
+    clock = T0 + 21 * HOUR + 60_000;
+    expect(code(await call(late[0]!.contentUri))).toBe('AF20050');
+  });
+
   it('AF20023 after an administrator disables a subscription; a start enables it again', async () => {
     await call('subscriptions/start?contentType=Audit.General', { method: 'POST' });
     sim.disableSubscription(DEMO_TENANT_ID, 'Audit.General');

@@ -382,7 +382,7 @@ export function registerManagement(app: FastifyInstance, ctx: SimContext): void 
       return g.fail(status, 'AF20052', `Content ID ${id} in the URL is invalid.`);
     const blob = ctx.store.blob(id);
     const now = ctx.now();
-    if (!blob || blob.tenantId !== g.tenant.tenantId || blob.created > now)
+    if (!blob || blob.tenantId !== g.tenant.tenantId || blob.available > now)
       return g.fail(status, 'AF20050', 'The specified content does not exist.');
     note(req, { contentType: blob.contentType });
     if (g.effects.expired || blob.expired) {
