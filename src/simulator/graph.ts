@@ -1,16 +1,9 @@
 /** The emulated Microsoft Graph: `GET /v1.0/subscribedSkus` (licence checks, connectors.md §4). */
 import type { FastifyInstance } from 'fastify';
+import { GRAPH_AUDIENCES } from './audiences.js';
 import { applyFaults, type ErrorDialect, note, requestId, type SimContext, sendJson } from './http.js';
 import { checkAccessToken, findTenant } from './identity.js';
 import { e5Skus } from './tenants.js';
-
-export const GRAPH_AUDIENCES = [
-  'https://graph.microsoft.com',
-  'https://graph.microsoft.us',
-  'https://dod-graph.microsoft.us',
-  'https://microsoftgraph.chinacloudapi.cn',
-  '00000003-0000-0000-c000-000000000000',
-];
 
 const SKU_ROLES = [
   'Organization.Read.All',

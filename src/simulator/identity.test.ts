@@ -76,7 +76,8 @@ describe('emulated identity platform', () => {
       tid: DEMO_TENANT_ID,
       appid: DEMO_CLIENT_ID,
       azp: DEMO_CLIENT_ID,
-      roles: ['ActivityFeed.Read', 'ActivityFeed.ReadDlp', 'Organization.Read.All'],
+      // Only the permissions granted on the API the token is for.
+      roles: ['ActivityFeed.Read', 'ActivityFeed.ReadDlp'],
     });
     expect((claims.exp as number) - (claims.iat as number)).toBe(3599);
     expect(t.expiresOnTimestamp).toBeGreaterThan(Date.now() + 50 * 60_000);

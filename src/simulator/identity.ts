@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { rolesFor } from './audiences.js';
 import { applyFaults, type ErrorDialect, GUID, note, originOf, type SimContext, sendJson } from './http.js';
 import { decodeJwt, signRs256, thumbprints, verifySignature } from './jwt.js';
 import { type SimApp, type SimTenantConfig, tenantDomain } from './tenants.js';
@@ -263,7 +264,7 @@ function issue(
     idp: `${origin}/${tenant.tenantId}/`,
     idtyp: 'app',
     oid: `${oid.slice(0, 8)}-${oid.slice(8, 12)}-${oid.slice(12, 16)}-${oid.slice(16, 20)}-${oid.slice(20, 32)}`,
-    roles: [...app.roles],
+    roles: rolesFor(resource, app.roles),
     sub: app.clientId,
     tid: tenant.tenantId,
     uti: crypto.randomBytes(16).toString('base64url'),

@@ -33,14 +33,13 @@ import { registerIdentity } from './identity.js';
 import { registerManagement } from './management.js';
 import { demoTenant, type SimTenantConfig, tenantDomain } from './tenants.js';
 
+export { GRAPH_AUDIENCES, MANAGEMENT_AUDIENCES, rolesFor } from './audiences.js';
 export type { ExpiredBlob, GenerateOptions, GenerateResult, TruthRecord } from './content.js';
 export type { Fault, FaultEndpoint, FaultKind, FaultState } from './faults.js';
 export { FAULT_ENDPOINTS, FAULT_KINDS, FaultController } from './faults.js';
 export type { ContentType, RecordHead } from './generators/activity-records.js';
 export { buildRecord, CONTENT_TYPES, IRM_PRODUCT, recordHead } from './generators/activity-records.js';
-export { GRAPH_AUDIENCES } from './graph.js';
 export type { EndpointStats, ManagementKnobs, RequestLogEntry, RequestStats } from './http.js';
-export { MANAGEMENT_AUDIENCES } from './management.js';
 export type { ServicePlan, SimApp, SimTenantConfig, SubscribedSku } from './tenants.js';
 export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, demoTenant, e5Skus } from './tenants.js';
 

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MANAGEMENT_AUDIENCES } from './audiences.js';
 import { type Blob, CONTENT_ID_PATTERN, CONTENT_RETENTION_MS } from './content.js';
 import type { FaultEndpoint, FaultKind } from './faults.js';
 import { CONTENT_TYPES, type ContentType, isContentType } from './generators/activity-records.js';
@@ -21,14 +22,6 @@ import {
 } from './http.js';
 import { type AccessTokenClaims, checkAccessToken, findTenant } from './identity.js';
 import type { SimTenantConfig } from './tenants.js';
-
-export const MANAGEMENT_AUDIENCES = [
-  'https://manage.office.com',
-  'https://manage-gcc.office.com',
-  'https://manage.office365.us',
-  'https://manage.protection.apps.mil',
-  'https://manage.office365.cn',
-];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
