@@ -129,7 +129,11 @@ export function registerManagement(app: FastifyInstance, ctx: SimContext): void 
       ...(q.contentType ? { contentType: q.contentType } : {}),
     });
     const d = dialect(endpoint, publisher);
-    const scope = { tenantId: urlTenant, ...(q.contentType ? { contentType: q.contentType } : {}) };
+    // A blob URL carries no contentType parameter; its content id names it (`...$Audit_General$region`).
+    const blobType =
+      endpoint === 'blob' ? /\$(Audit_[A-Za-z]+|DLP_All)\$/.exec(req.params.contentId ?? '')?.[1] : undefined;
+    const contentType = q.contentType ?? blobType?.replace('_', '.');
+    const scope = { tenantId: urlTenant, ...(contentType ? { contentType } : {}) };
     let effects: FaultEffects | undefined = {
       truncated: false,
       expired: false,

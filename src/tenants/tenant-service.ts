@@ -240,7 +240,7 @@ function tokenError(err: unknown, tenantId: string): TenantError {
       errorDescription?: string;
       error_codes?: number[];
     };
-    const description = (response.errorDescription ?? '').split(/\r?\n/)[0]!.trim();
+    const description = (response.errorDescription ?? '').replace(/\r/g, '').split('\n')[0]!.trim();
     const aadsts = /AADSTS(\d+)/.exec(description)?.[1] ?? String(response.error_codes?.[0] ?? '');
     return new TenantError(
       'TokenRequestFailed',
@@ -252,6 +252,6 @@ function tokenError(err: unknown, tenantId: string): TenantError {
       },
     );
   }
-  const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  const message = err instanceof Error ? err.message.replace(/\r/g, '').split('\n')[0]!.trim() : String(err);
   return new TenantError('TokenRequestFailed', `token request for tenant ${tenantId} failed: ${message}`, {});
 }

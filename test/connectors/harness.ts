@@ -29,7 +29,14 @@ export const FAST: Partial<RuntimeOptions> = {
   fetchConcurrency: 4,
 };
 
-const silent = { info() {}, warn() {}, error() {} };
+/** VIGIL_TEST_LOG=1 prints the runtime's log lines (debugging a failing case). */
+const silent = process.env.VIGIL_TEST_LOG
+  ? {
+      info: (o: object, m: string) => console.log('info', m, JSON.stringify(o)),
+      warn: (o: object, m: string) => console.log('warn', m, JSON.stringify(o)),
+      error: (o: object, m: string) => console.log('error', m, JSON.stringify(o)),
+    }
+  : { info() {}, warn() {}, error() {} };
 
 export interface Harness {
   readonly dir: string;
@@ -50,7 +57,12 @@ export async function startHarness(options: Partial<RuntimeOptions> = {}, seed =
     tenantId: DEMO_TENANT_ID,
     clientId: DEMO_CLIENT_ID,
     cloud: 'custom',
-    endpoints: { authorityHost: sim.url, managementApiBase: sim.url, graphBase: sim.url, caCertificate: tls.ca },
+    endpoints: {
+      authorityHost: sim.url,
+      managementApiBase: sim.url,
+      graphBase: sim.url,
+      caCertificate: tls.ca,
+    },
     credentials: { clientSecret: DEMO_CLIENT_SECRET },
   });
   await services.runtime.start();
@@ -74,19 +86,29 @@ export const CONNECT_ALL: Record<string, { kind: string; properties: Record<stri
     kind: 'Office365',
     properties: {
       tenantId: DEMO_TENANT_ID,
-      dataTypes: { exchange: { state: 'Enabled' }, sharePoint: { state: 'Enabled' }, teams: { state: 'Enabled' } },
+      dataTypes: {
+        exchange: { state: 'Enabled' },
+        sharePoint: { state: 'Enabled' },
+        teams: { state: 'Enabled' },
+      },
     },
   },
   dynamics: {
     kind: 'Dynamics365',
     properties: { tenantId: DEMO_TENANT_ID, dataTypes: { dynamics365CdsActivities: { state: 'Enabled' } } },
   },
-  powerbi: { kind: 'OfficePowerBI', properties: { tenantId: DEMO_TENANT_ID, dataTypes: { logs: { state: 'Enabled' } } } },
+  powerbi: {
+    kind: 'OfficePowerBI',
+    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { logs: { state: 'Enabled' } } },
+  },
   mip: {
     kind: 'MicrosoftPurviewInformationProtection',
     properties: { tenantId: DEMO_TENANT_ID, dataTypes: { logs: { state: 'Enabled' } } },
   },
-  irm: { kind: 'OfficeIRM', properties: { tenantId: DEMO_TENANT_ID, dataTypes: { alerts: { state: 'Enabled' } } } },
+  irm: {
+    kind: 'OfficeIRM',
+    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { alerts: { state: 'Enabled' } } },
+  },
 };
 
 /** Each table a connector writes, with the column holding the source record's `Id`. */
@@ -161,7 +183,10 @@ export async function compare(ws: Workspace, sim: RunningSimulator): Promise<Exa
       stored: stored.size,
       missing: [...ids].filter((id) => !stored.has(id)).slice(0, 5),
       extra: [...stored.keys()].filter((id) => !ids.has(id)).slice(0, 5),
-      twice: [...stored].filter(([, n]) => n > 1).map(([id]) => id).slice(0, 5),
+      twice: [...stored]
+        .filter(([, n]) => n > 1)
+        .map(([id]) => id)
+        .slice(0, 5),
     });
   }
   return out;
@@ -185,7 +210,10 @@ export async function waitFor<T>(
   }
 }
 
-export async function healthRows(ws: Workspace, connector?: string): Promise<{ Status: string; Reason: string; SentinelResourceName: string }[]> {
+export async function healthRows(
+  ws: Workspace,
+  connector?: string,
+): Promise<{ Status: string; Reason: string; SentinelResourceName: string }[]> {
   const where = connector ? `WHERE SentinelResourceName = ${sqlString(connector)}` : '';
   return ws.store.query(
     `SELECT Status, Reason, SentinelResourceName FROM vigil.SentinelHealth ${where} ORDER BY TimeGenerated`,

@@ -13,7 +13,12 @@ beforeAll(async () => {
     from: now - 3 * 3600_000,
     to: now - 60_000,
     subscribed: true,
-    mix: { 'Audit.Exchange': 0.25, 'Audit.SharePoint': 0.25, 'Audit.AzureActiveDirectory': 0.1, 'Audit.General': 0.4 },
+    mix: {
+      'Audit.Exchange': 0.25,
+      'Audit.SharePoint': 0.25,
+      'Audit.AzureActiveDirectory': 0.1,
+      'Audit.General': 0.4,
+    },
   });
 }, 60_000);
 
@@ -39,7 +44,9 @@ describe('the five Office-fed connectors against the simulated tenant', () => {
     const names = office.map((r) => r.RecordType);
     expect(names).toContain('SharePointFileOperation');
     expect(names).toContain('ExchangeItem');
-    expect(office.map((r) => r.OfficeWorkload)).toEqual(expect.arrayContaining(['Exchange', 'SharePoint', 'MicrosoftTeams']));
+    expect(office.map((r) => r.OfficeWorkload)).toEqual(
+      expect.arrayContaining(['Exchange', 'SharePoint', 'MicrosoftTeams']),
+    );
     expect(names.every((n) => !/^\d+$/.test(n))).toBe(true);
 
     const [crm] = await h.ws.store.query<{ n: string; entities: string }>(
@@ -54,12 +61,21 @@ describe('the five Office-fed connectors against the simulated tenant', () => {
     expect(Number(pbi!.n)).toBeGreaterThan(0);
     expect(Number(pbi!.blank)).toBe(0);
 
-    const alerts = await h.ws.store.query<{ ProductName: string; AlertSeverity: string; Status: string; SystemAlertId: string }>(
+    const alerts = await h.ws.store.query<{
+      ProductName: string;
+      AlertSeverity: string;
+      Status: string;
+      SystemAlertId: string;
+    }>(
       'SELECT ProductName, AlertSeverity, Status, toString(SystemAlertId) AS SystemAlertId FROM vigil.SecurityAlert',
     );
     expect(alerts.length).toBeGreaterThan(0);
-    expect(new Set(alerts.map((a) => a.ProductName))).toEqual(new Set(['Microsoft 365 Insider Risk Management']));
-    expect(alerts.every((a) => ['Low', 'Medium', 'High', 'Informational'].includes(a.AlertSeverity))).toBe(true);
+    expect(new Set(alerts.map((a) => a.ProductName))).toEqual(
+      new Set(['Microsoft 365 Insider Risk Management']),
+    );
+    expect(alerts.every((a) => ['Low', 'Medium', 'High', 'Informational'].includes(a.AlertSeverity))).toBe(
+      true,
+    );
     expect(alerts.every((a) => ['New', 'InProgress', 'Resolved', 'Dismissed'].includes(a.Status))).toBe(true);
     // Versions of one alert share its SystemAlertId.
     expect(new Set(alerts.map((a) => a.SystemAlertId)).size).toBeLessThanOrEqual(alerts.length);
@@ -80,7 +96,10 @@ describe('the five Office-fed connectors against the simulated tenant', () => {
     });
     const result = await waitFor(() => compare(h.ws, h.sim), isExact, 60_000, 250);
     expect(isExact(result)).toBe(true);
-    const requests = h.sim.requests().slice(before).filter((r) => r.endpoint === 'blob' && r.status === 200);
+    const requests = h.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.endpoint === 'blob' && r.status === 200);
     const perBlob = new Map<string, number>();
     for (const r of requests) {
       const blob = new URL(r.url, 'https://x').pathname;
@@ -113,7 +132,9 @@ describe('the five Office-fed connectors against the simulated tenant', () => {
   it('evaluates prerequisites live against the tenant', async () => {
     const tenantId = h.sim.tenants[0]!.tenantId;
     const irm = await h.services.connectors.prerequisites('OfficeIRM', tenantId, 'Reader');
-    const byType = Object.fromEntries(irm.map((p) => [p.type === 'custom' ? p.description.slice(0, 12) : p.type, p.state]));
+    const byType = Object.fromEntries(
+      irm.map((p) => [p.type === 'custom' ? p.description.slice(0, 12) : p.type, p.state]),
+    );
     expect(byType.workspace).toBe('notMet');
     expect(byType.appPermissions).toBe('met');
     expect(byType.license).toBe('met');

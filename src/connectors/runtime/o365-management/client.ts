@@ -214,7 +214,8 @@ function errorMessage(body: Buffer): string {
 
 /** Token failures: bad credentials are config failures; an unreachable identity platform is transient. */
 function tokenFailure(err: unknown): SourceError {
-  if (err instanceof TenantError && err.details.aadsts !== undefined) {
+  const transient = (status: number | undefined) => status === undefined || status >= 500 || status === 429;
+  if (err instanceof TenantError && err.details.aadsts !== undefined && !transient(err.details.status)) {
     return new SourceError(
       {
         action: 'fail',
@@ -227,9 +228,8 @@ function tokenFailure(err: unknown): SourceError {
     );
   }
   const status = err instanceof TenantError ? err.details.status : undefined;
-  const outcome: Outcome =
-    status !== undefined && status < 500 && status !== 429
-      ? { action: 'fail', kind: 'config', reason: 'TokenRequestFailed' }
-      : { action: 'retry', kind: 'transient', reason: 'TokenRequestFailed' };
+  const outcome: Outcome = transient(status)
+    ? { action: 'retry', kind: 'transient', reason: 'TokenRequestFailed' }
+    : { action: 'fail', kind: 'config', reason: 'TokenRequestFailed' };
   return new SourceError(outcome, (err as Error).message, status);
 }
