@@ -6,9 +6,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { startDemo } from '../connectors/demo.js';
 import { type ConnectorServices, createConnectorServices } from '../connectors/index.js';
 import type { RuntimeOptions } from '../connectors/runtime/runtime.js';
 import { IngestService } from '../ingest/service.js';
+import type { RunningSimulator } from '../simulator/index.js';
 import { LogStoreError } from '../storage/log-store.js';
 import { dataPaths, Workspace } from '../workspace/workspace.js';
 import { buildApp } from './app.js';
@@ -29,8 +31,8 @@ export interface ServeOptions {
   readonly handleSignals?: boolean;
   /** Connector runtime settings (poll interval, back-off ...); tests shorten them. */
   readonly connectorOptions?: Partial<RuntimeOptions>;
-  /** Runs after the server listens and the connector runtime started (the demo tenant hooks in here). */
-  readonly afterStart?: (ctx: { connectors: ConnectorServices; url: string }) => Promise<void>;
+  /** Start the simulated tenant in-process and connect the five Office-fed connectors to it. */
+  readonly demo?: boolean;
 }
 
 export interface RunningServer {
@@ -97,6 +99,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let url: string;
   let caFile: string | undefined;
   let connectors: ConnectorServices | undefined;
+  let demo: RunningSimulator | undefined;
   try {
     const tls = options.http ? undefined : ensureCertificates(paths.tls);
     caFile = tls?.caFile;
@@ -128,10 +131,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     logger.info({ url, workspaceId: workspace.id, dataDir: paths.root, caFile }, 'Vigil is listening');
     await connectors.runtime.start();
-    await options.afterStart?.({ connectors, url });
+    if (options.demo) {
+      // The simulator serves HTTPS with this data directory's certificate (the one clients already trust).
+      demo = await startDemo(connectors, tls ?? ensureCertificates(paths.tls));
+      out(
+        `Demo: a simulated Microsoft 365 tenant (${demo.url}) is connected; its events stream into OfficeActivity, Dynamics365Activity, PowerBIActivity, MicrosoftPurviewInformationProtection and SecurityAlert.\n`,
+      );
+    }
   } catch (err) {
     removeRunFiles(files);
     await connectors?.runtime.stop().catch(() => undefined);
+    await demo?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await workspace.close().catch(() => undefined);
     throw err;
@@ -152,6 +162,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       try {
         // Polls end at a content boundary; what they wrote is checkpointed.
         await connectors?.runtime.stop();
+        await demo?.close();
         await started.close();
       } finally {
         await workspace.close();
