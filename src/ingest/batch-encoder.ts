@@ -14,6 +14,11 @@ export interface RawLine {
   readonly bytes: Uint8Array | undefined;
   readonly head?: Uint8Array;
   readonly length: number;
+  /**
+   * The record already parsed from `bytes` (a caller that had to look inside it to route it): the encoder
+   * then maps this instead of parsing again. `bytes` stays the raw text kept by a quarantine row.
+   */
+  readonly record?: unknown;
 }
 
 export interface EncodeRequest {
@@ -127,17 +132,18 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
     }
     if (isBlank(line.bytes)) continue;
     lines++;
-    let record: unknown;
-    try {
-      // Buffer's own UTF-8 decoding is faster than TextDecoder for short lines (lines from a worker are plain
-      // Uint8Arrays).
-      record = JSON.parse(
-        Buffer.isBuffer(line.bytes) ? line.bytes.toString('utf8') : textDecoder.decode(line.bytes),
-      );
-    } catch (err) {
-      quarantine(line, 'MalformedJson', (err as Error).message);
-      continue;
-    }
+    let record: unknown = line.record;
+    if (record === undefined)
+      try {
+        // Buffer's own UTF-8 decoding is faster than TextDecoder for short lines (lines from a worker are plain
+        // Uint8Arrays).
+        record = JSON.parse(
+          Buffer.isBuffer(line.bytes) ? line.bytes.toString('utf8') : textDecoder.decode(line.bytes),
+        );
+      } catch (err) {
+        quarantine(line, 'MalformedJson', (err as Error).message);
+        continue;
+      }
     if (selected && !selected(record)) {
       skipped++;
       continue;

@@ -171,6 +171,24 @@ export class IngestService {
         `Table '${table.name}' is written only by Vigil itself; ingest into a built-in or custom table instead.`,
       );
     }
+    // Encoding (parse, map, validate: CPU) happens now, outside the table's queue, so it overlaps with the
+    // engine writing the batch ahead; only de-duplication and the inserts wait their turn.
+    const receivedAt = datetimeFromMillis(Date.now());
+    const parts: EncodedBatch[] = [];
+    for (let from = 0; from < request.records.length; from += this.batchRows) {
+      parts.push(
+        encodeBatch({
+          schema: table.schema,
+          retentionDays: table.retentionDays,
+          lines: request.records.slice(from, from + this.batchRows),
+          receivedAt,
+          workspaceId: ws.id,
+          source: request.source,
+          select: request.select,
+          positionLabel: request.positionLabel ?? 'record',
+        }),
+      );
+    }
     const run = async (): Promise<IngestBatchSummary> => {
       const summary: IngestBatchSummary = {
         table: table.name,
@@ -182,19 +200,8 @@ export class IngestService {
         badRecords: [],
       };
       const keys = await this.keyIndex(table);
-      const receivedAt = datetimeFromMillis(Date.now());
       try {
-        for (let from = 0, part = 0; from < request.records.length; from += this.batchRows, part++) {
-          const encoded = encodeBatch({
-            schema: table.schema,
-            retentionDays: table.retentionDays,
-            lines: request.records.slice(from, from + this.batchRows),
-            receivedAt,
-            workspaceId: ws.id,
-            source: request.source,
-            select: request.select,
-            positionLabel: request.positionLabel ?? 'record',
-          });
+        for (const [part, encoded] of parts.entries()) {
           const { rows, written, duplicates } = dropStoredKeys(encoded, keys);
           const token = `${request.token}/${part}`;
           await ws.store.insertJsonEachRow(table.name, rows, { token });

@@ -141,7 +141,7 @@ export class ManagementActivityFeed {
       );
       runs.push({
         consumer,
-        select: consumer.hook && consumer.select ? compileSelector(consumer.select) : undefined,
+        select: consumer.select ? compileSelector(consumer.select) : undefined,
         position,
         version,
         from,
@@ -283,15 +283,16 @@ export class ManagementActivityFeed {
       }
       throw err;
     }
+    const routed = route(records, needing);
     for (const run of needing) {
       const { consumer } = run;
-      const lines = consumer.hook ? applyHook(records, run.select, consumer.hook) : records;
       const summary = await this.deps.ingest.ingestBatch({
         table: consumer.table,
         source: `${consumer.streamId}/${this.contentType}`,
-        records: lines,
+        records: routed.get(run) ?? records,
         token: `${consumer.streamId}:${descriptor.contentId}`,
-        select: consumer.hook ? undefined : consumer.select,
+        // Routed lines are already selected; a lone consumer's selector runs in the encoder (one parse).
+        select: routed.has(run) ? undefined : consumer.select,
         positionLabel: `content ${descriptor.contentId} record`,
       });
       this.deps.observe.records(consumer, summary.rowsWritten, summary.duplicates, summary.quarantined);
@@ -340,30 +341,36 @@ export class ManagementActivityFeed {
   }
 }
 
-/** Parses, selects and reshapes records for a consumer with a hook (alert connectors: few records). */
-function applyHook(
-  records: readonly RawLine[],
-  select: ((r: unknown) => boolean) | undefined,
-  hook: RecordHook,
-): RawLine[] {
-  const out: RawLine[] = [];
+/**
+ * When several consumers share a blob (Audit.General feeds five connectors) or one reshapes records with a
+ * hook, each record is parsed once here and handed, already parsed, to the consumers whose selector takes
+ * it; the encoder then maps without parsing again. A record that is not JSON goes to the first consumer
+ * only, so it is quarantined once. A lone consumer without a hook gets nothing here (undefined): the
+ * encoder parses and selects in one pass.
+ */
+function route(records: readonly RawLine[], runs: readonly ConsumerRun[]): Map<ConsumerRun, RawLine[]> {
+  const out = new Map<ConsumerRun, RawLine[]>();
+  if (runs.length === 1 && !runs[0]!.consumer.hook) return out;
+  for (const run of runs) out.set(run, []);
   for (const line of records) {
     let record: unknown;
     try {
-      record = JSON.parse(line.bytes!.toString());
+      const bytes = line.bytes!;
+      record = JSON.parse(Buffer.isBuffer(bytes) ? bytes.toString('utf8') : new TextDecoder().decode(bytes));
     } catch {
-      out.push(line); // the encoder quarantines it with the reason
+      out.get(runs[0]!)!.push(line);
       continue;
     }
-    if (select && !select(record)) continue;
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-      out.push(line);
-      continue;
+    for (const run of runs) {
+      if (run.select && !run.select(record)) continue;
+      const { hook } = run.consumer;
+      if (!hook || record === null || typeof record !== 'object' || Array.isArray(record)) {
+        out.get(run)!.push({ ...line, record });
+        continue;
+      }
+      const shaped = hook(record as Record<string, unknown>);
+      if (shaped) out.get(run)!.push({ ...line, record: shaped });
     }
-    const shaped = hook(record as Record<string, unknown>);
-    if (!shaped) continue;
-    const bytes = Buffer.from(JSON.stringify(shaped));
-    out.push({ number: line.number, bytes, length: bytes.length });
   }
   return out;
 }
