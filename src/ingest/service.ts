@@ -78,6 +78,13 @@ export interface IngestBatchSummary {
   badRecords: { line: number; reason: string; details: string }[];
 }
 
+interface PendingBatch {
+  readonly parts: readonly EncodedBatch[];
+  readonly token: string;
+  resolve(summary: IngestBatchSummary): void;
+  reject(err: unknown): void;
+}
+
 interface BatchToCommit {
   readonly encoded: EncodedBatch;
   readonly token: string;
@@ -103,8 +110,10 @@ export class IngestService {
     this.encoderThreads = options.encoderThreads;
   }
 
-  /** Writes to one table run one at a time, so the key index never sees two unfinished batches. */
-  private readonly tableQueues = new Map<string, Promise<unknown>>();
+  /** Encoded batches waiting for their table's writer (see `flush`). */
+  private readonly pendingBatches = new Map<string, PendingBatch[]>();
+  /** Tables whose writer is running: one at a time per table, so the key index never sees two unfinished groups. */
+  private readonly flushing = new Set<string>();
 
   private checkpointId(source: string, table: string): string {
     return `ingest:${table}:${source}`;
@@ -189,25 +198,69 @@ export class IngestService {
         }),
       );
     }
-    const run = async (): Promise<IngestBatchSummary> => {
-      const summary: IngestBatchSummary = {
-        table: table.name,
-        rowsWritten: 0,
-        duplicates: 0,
-        quarantined: 0,
-        skipped: 0,
-        bytesWritten: 0,
-        badRecords: [],
-      };
+    return new Promise<IngestBatchSummary>((resolve, reject) => {
+      const queue = this.pendingBatches.get(table.name) ?? [];
+      queue.push({ parts, token: request.token, resolve, reject });
+      this.pendingBatches.set(table.name, queue);
+      void this.flush(table);
+    });
+  }
+
+  /**
+   * Writes the batches waiting for a table, one group at a time: every batch encoded while the previous
+   * group was being written joins the next group, up to `batchRows` rows or `batchBytes` bytes. Fewer, larger
+   * inserts make fewer parts for the engine to merge (a connector's blobs hold ~100-1000 records each). Each
+   * caller's promise settles when its group is acknowledged. A group's token is derived from its members'
+   * tokens; a replay grouped differently is caught by the record keys instead.
+   */
+  private async flush(table: ResolvedTable): Promise<void> {
+    if (this.flushing.has(table.name)) return;
+    this.flushing.add(table.name);
+    try {
+      for (;;) {
+        const queue = this.pendingBatches.get(table.name);
+        if (!queue || queue.length === 0) break;
+        const group: PendingBatch[] = [];
+        let rows = 0;
+        let bytes = 0;
+        while (queue.length > 0) {
+          const next = queue[0]!;
+          const nextRows = next.parts.reduce((n, p) => n + p.keys.length, 0);
+          const nextBytes = next.parts.reduce((n, p) => n + p.rows.byteLength, 0);
+          if (group.length > 0 && (rows + nextRows > this.batchRows || bytes + nextBytes > this.batchBytes))
+            break;
+          group.push(queue.shift()!);
+          rows += nextRows;
+          bytes += nextBytes;
+        }
+        await this.writeGroup(table, group);
+      }
+    } finally {
+      this.flushing.delete(table.name);
+    }
+  }
+
+  private async writeGroup(table: ResolvedTable, group: readonly PendingBatch[]): Promise<void> {
+    const ws = this.workspace;
+    const summaries: IngestBatchSummary[] = [];
+    try {
       const keys = await this.keyIndex(table);
-      try {
-        for (const [part, encoded] of parts.entries()) {
+      const rowChunks: Buffer[] = [];
+      const quarantineChunks: Buffer[] = [];
+      for (const batch of group) {
+        const summary: IngestBatchSummary = {
+          table: table.name,
+          rowsWritten: 0,
+          duplicates: 0,
+          quarantined: 0,
+          skipped: 0,
+          bytesWritten: 0,
+          badRecords: [],
+        };
+        for (const encoded of batch.parts) {
           const { rows, written, duplicates } = dropStoredKeys(encoded, keys);
-          const token = `${request.token}/${part}`;
-          await ws.store.insertJsonEachRow(table.name, rows, { token });
-          await ws.store.insertJsonEachRow(QUARANTINE_TABLE, Buffer.from(encoded.quarantine), {
-            token: `${token}:q`,
-          });
+          rowChunks.push(rows);
+          quarantineChunks.push(Buffer.from(encoded.quarantine));
           summary.rowsWritten += written;
           summary.duplicates += duplicates;
           summary.quarantined += encoded.bad.length;
@@ -216,21 +269,26 @@ export class IngestService {
           for (const b of encoded.bad)
             if (summary.badRecords.length < MAX_REPORTED_BAD_LINES) summary.badRecords.push(b);
         }
-      } catch (err) {
-        // Keys of records that may not have been stored were already added: reload the index next time.
-        this.keyIndexes.delete(table.name);
-        throw err;
+        summaries.push(summary);
       }
-      return summary;
-    };
-    const previous = this.tableQueues.get(table.name) ?? Promise.resolve();
-    const result = previous.then(run, run);
-    const settled = result.catch(() => undefined);
-    this.tableQueues.set(table.name, settled);
-    void settled.then(() => {
-      if (this.tableQueues.get(table.name) === settled) this.tableQueues.delete(table.name);
-    });
-    return result;
+      const token =
+        group.length === 1
+          ? group[0]!.token
+          : `group:${crypto
+              .createHash('sha256')
+              .update(group.map((b) => b.token).join('\n'))
+              .digest('base64url')}`;
+      await ws.store.insertJsonEachRow(table.name, Buffer.concat(rowChunks), { token });
+      await ws.store.insertJsonEachRow(QUARANTINE_TABLE, Buffer.concat(quarantineChunks), {
+        token: `${token}:q`,
+      });
+    } catch (err) {
+      // Keys of records that may not have been stored were already added: reload the index next time.
+      this.keyIndexes.delete(table.name);
+      for (const batch of group) batch.reject(err);
+      return;
+    }
+    group.forEach((batch, i) => batch.resolve(summaries[i]!));
   }
 
   async ingestStream(request: IngestStreamRequest): Promise<IngestSummary> {

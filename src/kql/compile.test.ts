@@ -135,7 +135,7 @@ describe('compileQuery: golden SQL', () => {
 
   it('parse: anchored RE2 regex, match + extractGroups', () => {
     expect(sql('datatable(s:string)["a=1 b"] | parse s with * "a=" n:long " " rest')).toMatchInlineSnapshot(
-      `"SELECT __e0 AS \`s\`, __e1 AS \`n\`, __e2 AS \`rest\` FROM (SELECT \`s\` AS __e0, if(__pm, toInt64OrNull(trimBoth(__pg[1])), CAST(NULL, 'Nullable(Int64)')) AS __e1, if(__pm, __pg[2], '') AS __e2 FROM (SELECT *, match(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pm, extractGroups(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pg FROM (SELECT *, \`s\` AS __pt FROM (SELECT * FROM values('\`s\` String', ('a=1 b'))) AS __s0) AS __s1) AS __s2) AS __s3"`,
+      `"SELECT __e0 AS \`s\`, __e1 AS \`n\`, __e2 AS \`rest\` FROM (SELECT \`s\` AS __e0, if((__pm AND isNotNull(toInt64OrNull(trimBoth(__pg[1])))), toInt64OrNull(trimBoth(__pg[1])), CAST(NULL, 'Nullable(Int64)')) AS __e1, if((__pm AND isNotNull(toInt64OrNull(trimBoth(__pg[1])))), __pg[2], '') AS __e2 FROM (SELECT *, match(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pm, extractGroups(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pg FROM (SELECT *, \`s\` AS __pt FROM (SELECT * FROM values('\`s\` String', ('a=1 b'))) AS __s0) AS __s1) AS __s2) AS __s3"`,
     );
   });
 

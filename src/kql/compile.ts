@@ -424,16 +424,21 @@ class Compiler {
       if (!entry) throw unsupported(`A parse column of type '${type}'`);
       return entry.sql([{ sql: g, type: 'string', ir: { k: 'col', name: '__g', type: 'string' } }], type);
     };
-    const typed: string[] = [];
+    // Strict kinds: a typed capture that does not convert fails the whole match (every capture null).
+    const typed = op.strict
+      ? op.captures
+          .filter((c) => c.type !== 'string')
+          .map((c) => `isNotNull(${convert(`__pg[${c.group}]`, c.type)})`)
+      : [];
+    const ok = typed.length ? `(__pm${typed.map((t) => ` AND ${t}`).join('')})` : '__pm';
     const list = output.map((c, j) => {
       const cap = op.captures.find((x) => x.name === c.name);
       if (!cap) return `${ident(c.name)} AS __e${j}`;
       const value = convert(`__pg[${cap.group}]`, cap.type);
-      if (cap.type !== 'string') typed.push(`isNotNull(${value})`);
       const none = cap.type === 'string' ? "''" : `CAST(NULL, ${sqlString(storageType(cap.type))})`;
-      return `if(__pm, ${value}, ${none}) AS __e${j}`;
+      return `if(${ok}, ${value}, ${none}) AS __e${j}`;
     });
-    const where = op.where ? ` WHERE __pm${typed.map((t) => ` AND ${t}`).join('')}` : '';
+    const where = op.where ? ` WHERE ${ok}` : '';
     const level2 = `SELECT ${list.join(', ')} FROM (${level1}) AS ${this.alias()}${where}`;
     return `SELECT ${output.map((c, j) => `__e${j} AS ${ident(c.name)}`).join(', ')} FROM ${this.from(level2)}`;
   }

@@ -890,11 +890,11 @@ export const SCALAR_FUNCTIONS: Readonly<Record<string, ScalarFunction>> = {
     returns: 'datetime',
     minArgs: 1,
     maxArgs: 1,
-    note: 'Unparseable text gives null (parseDateTime64BestEffortOrNull).',
+    note: 'Unparseable text gives null (parseDateTime64BestEffortOrNull); surrounding whitespace (also newlines) is ignored.',
     sql: ([x]) => {
       if (x!.type === 'datetime') return x!.sql;
       const text = x!.type === 'string' ? x!.sql : toKqlString(x!.sql, x!.type);
-      return `parseDateTime64BestEffortOrNull(${text}, 7, 'UTC')`;
+      return `parseDateTime64BestEffortOrNull(trim(BOTH ' \\t\\n\\r' FROM ${text}), 7, 'UTC')`;
     },
   },
   toint: { returns: 'int', minArgs: 1, maxArgs: 1, sql: ([x]) => toIntegral(x!, 'Int32') },

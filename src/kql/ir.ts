@@ -204,11 +204,13 @@ export type Operator =
   /**
    * `parse` / `parse-where`: `regex` (RE2, anchored) is matched against the text of `expr`; each
    * capture takes group `group` (1-based) converted to its type. No match → null captures
-   * (`parse`) or no row (`parse-where`, which also drops rows whose typed captures do not convert).
+   * (`parse`) or no row (`parse-where`). `strict` (kinds `simple` and `regex`): a typed capture
+   * that does not convert fails the whole match; not strict (`kind=relaxed`): only that column is null.
    */
   | {
       readonly k: 'parse';
       readonly where: boolean;
+      readonly strict: boolean;
       readonly expr: Scalar;
       readonly regex: string;
       readonly captures: readonly {
@@ -328,7 +330,7 @@ function printOperator(op: Operator, indent: string): string {
     case 'bag-unpack':
       return `bag_unpack ${printScalar(op.column)} => ${op.unpacked.map((u) => `${u.name}=[${JSON.stringify(u.key)}]`).join(', ')}`;
     case 'parse':
-      return `${op.where ? 'parse-where' : 'parse'} ${printScalar(op.expr)} regex ${JSON.stringify(op.regex)} => ${op.captures
+      return `${op.where ? 'parse-where' : 'parse'}${op.strict ? '' : ' relaxed'} ${printScalar(op.expr)} regex ${JSON.stringify(op.regex)} => ${op.captures
         .map((c) => `${c.name}:${c.type}=$${c.group}`)
         .join(', ')}`;
     case 'make-series':

@@ -641,7 +641,7 @@ function lowerOperator(op: KNode, b: Builder, outerScope: Scope, inputNode?: KNo
       for (const p of items(op.Parameters)) {
         const name = p.Name?.SimpleName ?? p.Name?.toString().trim();
         const value = p.Expression?.toString().trim() ?? '';
-        if (name === 'kind' && (value === 'simple' || value === 'regex')) mode = value;
+        if (name === 'kind' && (value === 'simple' || value === 'regex' || value === 'relaxed')) mode = value;
         else if (name === 'flags' && /^[imsU]*$/.test(value)) flags = value;
         else throw unsupported(`The ${keyword(op)} parameter '${p.toString().trim()}'`, ...at(p));
       }
@@ -669,7 +669,7 @@ function lowerOperator(op: KNode, b: Builder, outerScope: Scope, inputNode?: KNo
           const name = req(decl.SimpleName, decl);
           const col = columns.find((c) => c.name === name);
           if (!col) throw unsupported(`The ${keyword(op)} column '${name}'`, ...at(part));
-          regex += `(${captureRegex(col.type)})`;
+          regex += `(${captureRegex(col.type, mode)})`;
           captures.push({ name, type: col.type, group: ++group });
         } else
           throw unsupported(`The ${keyword(op)} pattern element '${part.toString().trim()}'`, ...at(part));
@@ -679,6 +679,7 @@ function lowerOperator(op: KNode, b: Builder, outerScope: Scope, inputNode?: KNo
         {
           k: 'parse',
           where: kind === 'ParseWhereOperator',
+          strict: mode !== 'relaxed',
           expr,
           regex: `${flags ? `(?${flags})` : ''}^${regex}$`,
           captures,
@@ -914,8 +915,16 @@ function firstColumnRef(node: KNode): string | undefined {
   return undefined;
 }
 
-/** The regex a `parse` capture of this type matches (Kusto's strict matching of typed columns). */
-function captureRegex(type: ScalarType): string {
+/**
+ * The regex a `parse` capture of this type matches. `simple`: strings (and types without a textual
+ * shape) lazily, numbers by their shape (Kusto's strict matching). `regex`: strings greedily — the
+ * Kusto docs' examples show `* "resourceName=" resourceName ',' *` capturing up to the last comma,
+ * and `flags=U` (RE2 swaps greediness) up to the first. `relaxed`: a typed column prefers its
+ * shape, else takes any text lazily like a string; a capture that does not convert is null without
+ * failing the match.
+ */
+function captureRegex(type: ScalarType, mode: string): string {
+  if (mode === 'relaxed') return type === 'string' ? '.*?' : `${captureRegex(type, 'simple')}|.*?`;
   switch (type) {
     case 'long':
     case 'int':
@@ -926,7 +935,7 @@ function captureRegex(type: ScalarType): string {
     case 'bool':
       return '(?i:true|false)';
     default:
-      return '.*?';
+      return mode === 'regex' ? '.*' : '.*?';
   }
 }
 

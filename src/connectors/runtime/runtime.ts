@@ -50,7 +50,8 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   initialLookbackMs: 24 * 3600_000,
   stallIntervals: 5,
   summaryIntervalMs: 3600_000,
-  fetchConcurrency: 4,
+  // Enough blobs in flight that their rows form inserts of thousands (IngestService groups them).
+  fetchConcurrency: 8,
   attempts: 4,
   backoff: DEFAULT_BACKOFF,
   requestsPerMinute: MANAGEMENT_ACTIVITY_API.requestsPerMinute,
