@@ -10,6 +10,12 @@ describe('splitJsonArray', () => {
     expect(texts(body).map((t) => JSON.parse(t))).toEqual(JSON.parse(body));
   });
 
+  it('ends a string at a quote after an escaped backslash, not at an escaped quote', () => {
+    const records = [{ a: 'ends with a backslash \\' }, { b: 'quote \" inside, and \\\" both' }];
+    const body = JSON.stringify(records);
+    expect(texts(body).map((t) => JSON.parse(t))).toEqual(records);
+  });
+
   it('numbers elements from 1 and accepts an empty array and a byte-order mark', () => {
     expect(splitJsonArray(Buffer.from('[]'))).toEqual([]);
     const lines = splitJsonArray(Buffer.from('\ufeff[{"a":1},{"b":2}]'));

@@ -52,15 +52,17 @@ export function splitJsonArray(body: Buffer): RawLine[] {
     if (b === QUOTE) {
       if (depth === 0 && closed) throw new JsonArrayError('a comma is missing between array elements', i);
       if (start < 0) start = i;
-      // Skip the string; escapes may hide quotes.
-      i++;
-      while (i < n) {
-        const c = body[i]!;
-        if (c === BACKSLASH) i += 2;
-        else if (c === QUOTE) break;
-        else i++;
+      // Skip the string with the native search (most of a record's bytes are string contents); a quote
+      // preceded by an odd number of backslashes is escaped.
+      let end = i;
+      for (;;) {
+        end = body.indexOf(QUOTE, end + 1);
+        if (end < 0) throw new JsonArrayError('the body ends inside a string', n);
+        let slashes = 0;
+        for (let j = end - 1; body[j] === BACKSLASH; j--) slashes++;
+        if (slashes % 2 === 0) break;
       }
-      if (i >= n) throw new JsonArrayError('the body ends inside a string', n);
+      i = end;
       if (depth === 0) closed = true;
       continue;
     }
