@@ -1054,10 +1054,12 @@ export function compile(t: Tabular, options: CompileOptions): string {
 
 /**
  * The key-discovery pre-query of `evaluate bag_unpack` (phase one of two): the distinct property
- * names of `bag` over `input`'s rows, sorted.
+ * names of `bag` over `input`'s rows, sorted (byte order), each with the JSON types of its non-null
+ * values (`String`, `Int64`, `UInt64`, `Double`, `Bool`, `Array`, `Object`).
  */
 export function compileBagKeys(input: Tabular, bag: Scalar, options: CompileOptions): string {
   const c = new Compiler(options);
   const sql = c.tabular(input);
-  return `SELECT DISTINCT arrayJoin(JSONExtractKeys(ifNull(${c.scalar(bag)}, '{}'))) AS k FROM (${sql}) AS __bk ORDER BY k`;
+  const kv = `arrayJoin(JSONExtractKeysAndValuesRaw(ifNull(${c.scalar(bag)}, '{}')))`;
+  return `SELECT __kv.1 AS k, groupUniqArrayIf(toString(JSONType(__kv.2)), JSONType(__kv.2) != 'Null') AS t FROM (SELECT ${kv} AS __kv FROM (${sql}) AS __bk) AS __bk2 GROUP BY k ORDER BY k`;
 }

@@ -834,8 +834,9 @@ function lowerMvApply(op: KNode, b: Builder, scope: Scope): void {
 }
 
 /**
- * `evaluate bag_unpack(col [, prefix]) : (schema)`. Without a schema the output columns depend on
- * the data: `BagUnpackNeedsKeys` tells `runQuery` to discover the keys and rerun with a schema.
+ * `evaluate bag_unpack(col [, prefix] [, columnsConflict]) : (schema)`. Without a schema the output
+ * columns depend on the data: `BagUnpackNeedsKeys` tells `runQuery` to discover the keys and rerun
+ * with a schema. With a schema, an output column that is an input column keeps the input's value.
  */
 function lowerEvaluate(op: KNode, b: Builder, scope: Scope): void {
   const input = b.columns;
@@ -852,22 +853,37 @@ function lowerEvaluate(op: KNode, b: Builder, scope: Scope): void {
   }
   const fn = call?.ReferencedSymbol?.Name;
   if (!call || fn !== 'bag_unpack') throw unsupportedOperator(`evaluate ${fn ?? ''}`.trim(), ...at(op));
-  const args = items(call.ArgumentList?.Expressions);
-  const column = lowerScalar(req(args[0], call), scope);
-  const prefixArg = args[1] ? lowerScalar(args[1], scope) : undefined;
-  if (args.length > 2 || (prefixArg && (prefixArg.k !== 'lit' || prefixArg.type !== 'string')))
-    throw unsupported(`This form of 'bag_unpack'`, ...at(call));
+  // Arguments: column [, OutputColumnPrefix] [, columnsConflict], positional or by name.
+  const positional = ['column', 'OutputColumnPrefix', 'columnsConflict'];
+  const args = new Map<string, Scalar>();
+  items(call.ArgumentList?.Expressions).forEach((a, i) => {
+    const { name, expr } = named(a, scope);
+    const key = name ?? positional[i];
+    if (!key || !positional.includes(key) || args.has(key) || (key !== 'column' && expr.k !== 'lit'))
+      throw unsupported(`This form of 'bag_unpack'`, ...at(call));
+    args.set(key, expr);
+  });
+  const column = req(args.get('column'), call);
   if (column.type !== 'dynamic') throw unsupported(`'bag_unpack' of a non-dynamic value`, ...at(call));
-  const prefix = prefixArg ? String(prefixArg.value ?? '') : '';
+  const literal = (key: string): string => {
+    const e = args.get(key);
+    return e?.k === 'lit' && e.type === 'string' ? String(e.value ?? '') : '';
+  };
+  const prefix = literal('OutputColumnPrefix');
+  const conflict = literal('columnsConflict') || 'error';
+  if (conflict !== 'error' && conflict !== 'replace_source' && conflict !== 'keep_source')
+    throw unsupported(`bag_unpack columnsConflict='${conflict}'`, ...at(call));
   const kept = input.filter((c) => !(column.k === 'col' && c.name === column.name));
   if (!schema)
     throw new BagUnpackNeedsKeys(
       b.build(),
       column,
       prefix,
+      conflict,
       kept,
       call.TextStart + call.Width,
       call.toString().trim(),
+      op.TextStart,
     );
   const columns = columnsOf(op.ResultType, op, input);
   const keptNames = new Set(kept.map((c) => c.name));
@@ -891,10 +907,14 @@ export class BagUnpackNeedsKeys extends Error {
     readonly input: Tabular,
     readonly column: Scalar,
     readonly prefix: string,
+    /** `error` (Kusto's default), `replace_source` or `keep_source`. */
+    readonly conflict: string,
     readonly kept: readonly Column[],
     readonly insertAt: number,
     /** The call's text, to check that `insertAt` is a position in the query text (not in an expansion). */
     readonly callText: string,
+    /** The offset of the `evaluate` keyword (a `project-away` of replaced source columns goes there). */
+    readonly evaluateAt: number,
   ) {
     super('bag_unpack needs its keys discovered');
   }

@@ -154,17 +154,35 @@ async function storeQuery(ws: Workspace, sql: string): Promise<string> {
   }
 }
 
+/**
+ * The column type of a `bag_unpack` slot from the JSON types of its non-null values (Kusto docs: the
+ * slot's type when all values have the same type, else `dynamic`).
+ */
+function bagSlotType(types: readonly string[]): string {
+  const kusto: Record<string, string> = {
+    String: 'string',
+    Int64: 'long',
+    UInt64: 'long',
+    Double: 'real',
+    Bool: 'bool',
+  };
+  const kinds = new Set(types.map((t) => kusto[t] ?? 'dynamic'));
+  return kinds.size === 1 ? [...kinds][0]! : 'dynamic';
+}
+
 /** `name` as a KQL bracketed identifier. */
 function kqlName(name: string): string {
   return `['${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
 }
 
 /**
- * Two-phase compilation for `evaluate bag_unpack(col [, prefix])` without an output schema: its
- * columns depend on the data. Phase one runs a key-discovery pre-query over the operator's input
- * (`SELECT DISTINCT arrayJoin(JSONExtractKeys(col))`); phase two re-analyzes the query with the
- * discovered schema written after the call (`: (kept columns..., prefixKey:dynamic, ...)`, keys in
- * ordinal order), so the binder types every later operator. Repeats once per such `bag_unpack`.
+ * Two-phase compilation for `evaluate bag_unpack(col [, prefix] [, columnsConflict])` without an
+ * output schema: its columns depend on the data. Phase one runs a key-discovery pre-query over the
+ * operator's input (each property name with the JSON types of its values); phase two re-analyzes the
+ * query with the discovered schema written after the call (`: (kept columns..., prefixKey:type, ...)`,
+ * keys in ordinal order, a slot's type when all its values share it, else dynamic), so the binder
+ * types every later operator. `replace_source` also inserts `project-away <replaced columns> |`
+ * before `evaluate`, the schema keeping them in their place. Repeats once per such `bag_unpack`.
  */
 async function compileWithKeyDiscovery(
   ws: Workspace,
@@ -186,24 +204,37 @@ async function compileWithKeyDiscovery(
         database: ws.store.database,
         timeRange: options.timeRange,
       });
-      const keys = (JSON.parse(await storeQuery(ws, sql)) as { data: unknown[][] }).data.map((r) =>
-        String(r[0]),
+      const found = (JSON.parse(await storeQuery(ws, sql)) as { data: [string, string[]][] }).data.map(
+        ([k, types]) => ({ name: `${err.prefix}${k}`, key: String(k), type: bagSlotType(types) }),
       );
-      const kept = new Set(err.kept.map((c) => c.name));
-      if (keys.includes(''))
+      if (found.some((f) => f.key === ''))
         throw new KqlError('KQL_UNSUPPORTED', 'bag_unpack of a property with an empty name.');
-      const clash = keys.find((k) => kept.has(`${err.prefix}${k}`));
-      if (clash !== undefined)
+      const byName = new Map(found.map((f) => [f.name, f]));
+      const clashes = err.kept.filter((c) => byName.has(c.name)).map((c) => c.name);
+      if (clashes.length && err.conflict === 'error')
         throw new KqlError(
           'KQL_EXECUTION_FAILED',
-          `bag_unpack: the property '${err.prefix}${clash}' clashes with an existing column (Kusto's default columnsConflict='error').`,
+          `bag_unpack: the property '${clashes[0]}' clashes with an existing column (Kusto's default columnsConflict='error').`,
         );
+      // replace_source: the bag's column takes the source column's place; keep_source: the bag's is dropped.
+      const replace = err.conflict === 'replace_source';
       const schema = [
-        ...err.kept.map((c) => `${kqlName(c.name)}:${c.type}`),
-        ...keys.map((k) => `${kqlName(`${err.prefix}${k}`)}:dynamic`),
+        ...err.kept.map((c) =>
+          replace && byName.has(c.name)
+            ? `${kqlName(c.name)}:${byName.get(c.name)!.type}`
+            : `${kqlName(c.name)}:${c.type}`,
+        ),
+        ...found.filter((f) => !clashes.includes(f.name)).map((f) => `${kqlName(f.name)}:${f.type}`),
       ];
       if (schema.length === 0) throw new KqlError('KQL_UNSUPPORTED', 'bag_unpack with no output columns.');
-      current = `${current.slice(0, err.insertAt)} : (${schema.join(', ')})${current.slice(err.insertAt)}`;
+      let next = `${current.slice(0, err.insertAt)} : (${schema.join(', ')})${current.slice(err.insertAt)}`;
+      if (replace && clashes.length) {
+        // The replaced source columns leave the input, so the schema's columns of those names come from the bag.
+        if (!/^evaluate\b/.test(current.slice(err.evaluateAt)))
+          throw new KqlError('KQL_UNSUPPORTED', "bag_unpack columnsConflict='replace_source' here.");
+        next = `${next.slice(0, err.evaluateAt)}project-away ${clashes.map(kqlName).join(', ')} | ${next.slice(err.evaluateAt)}`;
+      }
+      current = next;
     }
   }
 }
