@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { type ConnectorServices, createConnectorServices } from '../../src/connectors/index.js';
@@ -144,10 +146,21 @@ export function tableOf(r: TruthRecord): string | undefined {
 
 /** Record ids each table must hold: every listable distinct record, minus those only in expired blobs. */
 export function expectedIds(sim: RunningSimulator): Map<string, Set<string>> {
+  return expectedIdsFrom(sim.truth.records(DEMO_TENANT_ID), sim.truth.expiredBlobs());
+}
+
+/**
+ * `expectedIds` from truth records and expired blobs however they were obtained (in-process, or from a
+ * simulator process's `/_simulator/truth/{tenant}/records` and `/_simulator/truth/expired`); lower-case ids.
+ */
+export function expectedIdsFrom(
+  records: Iterable<TruthRecord>,
+  expired: Iterable<{ readonly recordIds: readonly string[] }>,
+): Map<string, Set<string>> {
   const lost = new Set<string>();
-  for (const b of sim.truth.expiredBlobs()) for (const id of b.recordIds) lost.add(id);
+  for (const b of expired) for (const id of b.recordIds) lost.add(id);
   const out = new Map<string, Set<string>>(Object.keys(TABLE_IDS).map((t) => [t, new Set<string>()]));
-  for (const r of sim.truth.records(DEMO_TENANT_ID)) {
+  for (const r of records) {
     if (!r.listable) continue;
     const table = tableOf(r);
     if (table && !lost.has(r.id)) out.get(table)!.add(r.id.toLowerCase());
@@ -173,7 +186,14 @@ export interface Exactness {
 }
 
 export async function compare(ws: Workspace, sim: RunningSimulator): Promise<Exactness[]> {
-  const expected = expectedIds(sim);
+  return compareIds(ws, expectedIds(sim));
+}
+
+/** `compare` against expected ids per table (from `expectedIds` or `expectedIdsFrom`). */
+export async function compareIds(
+  ws: Workspace,
+  expected: ReadonlyMap<string, ReadonlySet<string>>,
+): Promise<Exactness[]> {
   const out: Exactness[] = [];
   for (const [table, ids] of expected) {
     const stored = await storedIds(ws, table);
@@ -218,4 +238,165 @@ export async function healthRows(
   return ws.store.query(
     `SELECT Status, Reason, SentinelResourceName FROM vigil.SentinelHealth ${where} ORDER BY TimeGenerated`,
   );
+}
+
+// ---- The built CLI as child processes (test/crash, serve-demo): `npm run build` first. ----
+
+/** The compiled CLI. */
+export const CLI = path.resolve('dist/src/cli/main.js');
+
+export interface CliProcess {
+  readonly child: ChildProcess;
+  /** stdout and stderr so far (the last 200 KB or more). */
+  output(): string;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The first match of `re` in the output; rejects when the process exits first or time runs out. */
+  waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts `node dist/src/cli/main.js ...args`; `killAllCli()` in afterAll ends whatever is left. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  running.add(child);
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 400_000) out = out.slice(-200_000);
+    for (const w of [...waiters]) w();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      for (const w of [...waiters]) w();
+      resolve({ code, signal });
+    }),
+  );
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    child,
+    output: () => out,
+    exit,
+    waitFor(re, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no ${re} within ${timeoutMs} ms:\n${out.slice(-4000)}`));
+        }, timeoutMs);
+        const check = () => {
+          const m = out.match(re);
+          if (m) {
+            done();
+            resolve(m);
+          } else if (exited()) {
+            done();
+            reject(
+              new Error(`exited (${child.exitCode ?? child.signalCode}) before ${re}:\n${out.slice(-4000)}`),
+            );
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Sends `signal` unless the process has ended, and waits for its end (SIGKILL after `graceMs`). */
+export async function stopCli(
+  p: CliProcess | undefined,
+  signal: NodeJS.Signals = 'SIGKILL',
+  graceMs = 10_000,
+): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill(signal);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await p.exit;
+  clearTimeout(timer);
+}
+
+/** SIGKILLs every CLI process still running (for afterAll: no orphans even when a test failed). */
+export async function killAllCli(): Promise<void> {
+  const left = [...running];
+  const ends = left.map(
+    (c) =>
+      new Promise<void>((r) =>
+        c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r()),
+      ),
+  );
+  for (const c of left) c.kill('SIGKILL');
+  await Promise.all(ends);
+}
+
+/** HTTPS trusting one CA; a JSON body when given. */
+export function httpsRequest(
+  url: string,
+  options: { method?: string; ca: string; token?: string; body?: unknown; timeoutMs?: number },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const req = https.request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        ca: options.ca,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        timeout: options.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `httpsRequest` that throws unless the status is 2xx; the response text. */
+export async function httpsOk(url: string, options: Parameters<typeof httpsRequest>[1]): Promise<string> {
+  const res = await httpsRequest(url, options);
+  if (res.status < 200 || res.status >= 300)
+    throw new Error(`${options.method ?? 'GET'} ${url}: ${res.status} ${res.text}`);
+  return res.text;
+}
+
+/** The Administrator token a first `vigil serve` prints on stdout. */
+export const ADMIN_TOKEN = /Administrator token[^\n]*\n\s*(\S+)/;
+/** The structured log line `vigil serve` writes (stderr) once listening; group 1 is its URL. */
+export const SERVE_LISTENING = /"url":"(https?:\/\/[^"]+)"[^\n]*"msg":"Vigil is listening"/;
+
+/** A one-value KQL query (e.g. `T | count`) through the Query API. */
+export async function queryScalar(
+  url: string,
+  ca: string,
+  token: string,
+  workspaceId: string,
+  query: string,
+): Promise<unknown> {
+  const text = await httpsOk(`${url}/v1/workspaces/${workspaceId}/query`, {
+    method: 'POST',
+    ca,
+    token,
+    body: { query },
+  });
+  return (JSON.parse(text) as { tables: { rows: unknown[][] }[] }).tables[0]!.rows[0]![0];
 }
