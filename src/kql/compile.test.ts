@@ -133,6 +133,14 @@ describe('compileQuery: golden SQL', () => {
     );
   });
 
+  it('has_any over a tabular expression: arrayExists of term matches over its distinct first-column values', () => {
+    expect(
+      sql('let B = datatable(t:string)[".exe"]; datatable(s:string)["a.exe"] | where s has_any (B)'),
+    ).toMatchInlineSnapshot(
+      `"SELECT * FROM (SELECT * FROM values('\`s\` String', ('a.exe'))) AS __s0 WHERE arrayExists(\`__n\` -> match(\`s\`, concat('(?i)', if(match(\`__n\`, '^[\\\\p{L}\\\\p{N}]'), '(?:^|[^\\\\p{L}\\\\p{N}])', ''), regexpQuoteMeta(\`__n\`), if(match(\`__n\`, '[\\\\p{L}\\\\p{N}]$'), '(?:$|[^\\\\p{L}\\\\p{N}])', ''))), (SELECT groupUniqArray(10000)(\`t\`) FROM (SELECT * FROM values('\`t\` String', ('.exe'))) AS __s1))"`,
+    );
+  });
+
   it('parse: anchored RE2 regex, match + extractGroups', () => {
     expect(sql('datatable(s:string)["a=1 b"] | parse s with * "a=" n:long " " rest')).toMatchInlineSnapshot(
       `"SELECT __e0 AS \`s\`, __e1 AS \`n\`, __e2 AS \`rest\` FROM (SELECT \`s\` AS __e0, if((__pm AND isNotNull(toInt64OrNull(trimBoth(__pg[1])))), toInt64OrNull(trimBoth(__pg[1])), CAST(NULL, 'Nullable(Int64)')) AS __e1, if((__pm AND isNotNull(toInt64OrNull(trimBoth(__pg[1])))), __pg[2], '') AS __e2 FROM (SELECT *, match(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pm, extractGroups(__pt, '^.*?a=(-?\\\\d+) (.*?)$') AS __pg FROM (SELECT *, \`s\` AS __pt FROM (SELECT * FROM values('\`s\` String', ('a=1 b'))) AS __s0) AS __s1) AS __s2) AS __s3"`,

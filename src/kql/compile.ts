@@ -689,7 +689,8 @@ class Compiler {
 
   /**
    * `x in (T)`: the first column of `T` as an `IN` subquery (strings compared as text, `in~` on
-   * lower-cased text; a dynamic column of `T` by its `tostring`).
+   * lower-cased text; a dynamic column of `T` by its `tostring`). `has_any`/`has_all (T)`: the term
+   * match of each of T's first column's distinct values (at most 10,000, as Kusto), as an array.
    */
   private inQuery(op: string, left: Scalar, query: Tabular): string {
     const negated = op.startsWith('!');
@@ -697,6 +698,11 @@ class Compiler {
     const first = query.columns.find((c) => !c.hidden) ?? query.columns[0]!;
     const inner = this.tabular(query, new Set([first.name]));
     const col: Scalar = { k: 'col', name: first.name, type: first.type };
+    if (base === 'has_any' || base === 'has_all') {
+      const needles = `(SELECT groupUniqArray(10000)(${this.text(col)}) FROM (${inner}) AS ${this.alias()})`;
+      const test = this.has(left, { k: 'col', name: '__n', type: 'string' }, 'has');
+      return `${negated ? 'NOT ' : ''}${base === 'has_any' ? 'arrayExists' : 'arrayAll'}(\`__n\` -> ${test}, ${needles})`;
+    }
     const textual = base === 'in~' || left.type === 'string' || left.type === 'dynamic';
     let value = textual ? this.text(col) : ident(first.name);
     let l = textual ? this.text(left) : this.scalar(left);
@@ -747,9 +753,18 @@ class Compiler {
       const pattern = `${cs ? '' : '(?i)'}${kind === 'hassuffix' && startsTerm ? '' : pre}${regexQuote(needle)}${post}`;
       return `match(${hay}, ${sqlString(pattern)})`;
     }
-    const pre = kind === 'hassuffix' ? '' : `(?:^|${term})`;
-    const post = kind === 'hasprefix' ? '' : `(?:$|${term})`;
-    return `match(${hay}, concat(${sqlString(`${cs ? '' : '(?i)'}${pre}`)}, regexpQuoteMeta(${this.text(right)}), ${sqlString(post)}))`;
+    // A needle known only at run time: the boundary goes on an end only when that end is a term
+    // character, as for a literal (`has ".exe"` matches "a.exe").
+    const needle = this.text(right);
+    const pre =
+      kind === 'hassuffix'
+        ? "''"
+        : `if(match(${needle}, ${sqlString('^[\\p{L}\\p{N}]')}), ${sqlString(`(?:^|${term})`)}, '')`;
+    const post =
+      kind === 'hasprefix'
+        ? "''"
+        : `if(match(${needle}, ${sqlString('[\\p{L}\\p{N}]$')}), ${sqlString(`(?:$|${term})`)}, '')`;
+    return `match(${hay}, concat(${sqlString(cs ? '' : '(?i)')}, ${pre}, regexpQuoteMeta(${needle}), ${post}))`;
   }
 
   private binary(op: string, left: Scalar, right: Scalar, type: ScalarType): string {

@@ -1304,7 +1304,6 @@ function lowerScalar(node: KNode, scope: Scope): Scalar {
     const op = req(node.Operator?.Text, node);
     const list = items(node.Right?.Expressions);
     if (list.length === 1 && list[0]!.ResultType?.Columns) {
-      if (cls !== 'InExpression') throw unsupported(`'${op}' over a tabular expression`, ...at(node));
       return {
         k: 'in',
         op,
