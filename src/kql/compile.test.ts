@@ -73,7 +73,7 @@ describe('compileQuery: golden SQL', () => {
     expect(
       sql('SecurityAlert | summarize count(), max(TimeGenerated) by bin(TimeGenerated, 1h), AlertName'),
     ).toMatchInlineSnapshot(
-      `"SELECT __k0 AS \`TimeGenerated\`, __k1 AS \`AlertName\`, __a0 AS \`count_\`, __a1 AS \`max_TimeGenerated\` FROM (SELECT __k0, __k1, toInt64(count()) AS __a0, max(\`TimeGenerated\`) AS __a1 FROM (SELECT *, reinterpret(((reinterpretAsInt64(\`TimeGenerated\`)) - ((((reinterpretAsInt64(\`TimeGenerated\`)) % (toInt64(36000000000))) + (toInt64(36000000000))) % (toInt64(36000000000)))), 'DateTime64(7, \\'UTC\\')') AS __k0, \`AlertName\` AS __k1 FROM (SELECT \`TimeGenerated\`, \`AlertName\` FROM \`vigil\`.\`SecurityAlert\`) AS __s0) AS __s1 GROUP BY __k0, __k1) AS __s2"`,
+      `"SELECT __k0 AS \`TimeGenerated\`, __k1 AS \`AlertName\`, __a0 AS \`count_\`, __a1 AS \`max_TimeGenerated\` FROM (SELECT __k0, __k1, toInt64(count()) AS __a0, maxOrNull(\`TimeGenerated\`) AS __a1 FROM (SELECT *, reinterpret(((reinterpretAsInt64(\`TimeGenerated\`)) - ((((reinterpretAsInt64(\`TimeGenerated\`)) % (toInt64(36000000000))) + (toInt64(36000000000))) % (toInt64(36000000000)))), 'DateTime64(7, \\'UTC\\')') AS __k0, \`AlertName\` AS __k1 FROM (SELECT \`TimeGenerated\`, \`AlertName\` FROM \`vigil\`.\`SecurityAlert\`) AS __s0) AS __s1 GROUP BY __k0, __k1) AS __s2"`,
     );
   });
 
@@ -154,7 +154,7 @@ describe('compileQuery: golden SQL', () => {
     expect(
       sql('let m = toscalar(datatable(x:long)[1] | summarize max(x)); print v = m'),
     ).toMatchInlineSnapshot(
-      `"SELECT (SELECT toNullable(\`max_x\`) FROM (SELECT __a0 AS \`max_x\` FROM (SELECT max(\`x\`) AS __a0 FROM (SELECT * FROM values('\`x\` Nullable(Int64)', (1))) AS __s0) AS __s1) AS __s2 LIMIT 1) AS \`v\`"`,
+      `"SELECT (SELECT toNullable(\`max_x\`) FROM (SELECT __a0 AS \`max_x\` FROM (SELECT maxOrNull(\`x\`) AS __a0 FROM (SELECT * FROM values('\`x\` Nullable(Int64)', (1))) AS __s0) AS __s1) AS __s2 LIMIT 1) AS \`v\`"`,
     );
     expect(
       sql('union withsource=T (datatable(x:long)[1]), (datatable(x:string)["q"])'),

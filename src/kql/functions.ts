@@ -1048,8 +1048,10 @@ export const AGGREGATE_FUNCTIONS: Readonly<Record<string, AggregateFunction>> = 
   countif: { returns: 'long', sql: (args) => `toInt64(countIf(${a(args, 0).sql}))` },
   sum: { returns: 'long or real', sql: (args) => `sum(${a(args, 0).sql})` },
   sumif: { returns: 'long or real', sql: (args) => `sumIf(${a(args, 0).sql}, ${a(args, 1).sql})` },
-  min: { returns: 'type of the value', sql: (args) => `min(${a(args, 0).sql})` },
-  max: { returns: 'type of the value', sql: (args) => `max(${a(args, 0).sql})` },
+  // OrNull: over no rows Kusto gives null, where the engine's plain min/max give the type's default (a
+  // datetime of 1970, which would read as "data received").
+  min: { returns: 'type of the value', sql: (args) => `minOrNull(${a(args, 0).sql})` },
+  max: { returns: 'type of the value', sql: (args) => `maxOrNull(${a(args, 0).sql})` },
   avg: { returns: 'real', sql: (args) => `avg(${a(args, 0).sql})` },
   dcount,
   dcountif,
