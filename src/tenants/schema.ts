@@ -5,6 +5,8 @@ import { CLOUDS } from './clouds.js';
  * keys rejected), and documents the resource. Secrets are write-only: they appear here, never in a response.
  */
 const url = { type: 'string', pattern: '^https://[^\\s]+$', maxLength: 2048 } as const;
+/** API bases of a lab or emulator may be plain HTTP; the identity platform never (MSAL refuses it). */
+const apiUrl = { type: 'string', pattern: '^https?://[^\\s]+$', maxLength: 2048 } as const;
 
 export const tenantEndpointsSchema = {
   type: 'object',
@@ -12,10 +14,10 @@ export const tenantEndpointsSchema = {
   required: ['authorityHost', 'managementApiBase', 'graphBase'],
   properties: {
     authorityHost: url,
-    managementApiBase: url,
-    managementResource: url,
-    graphBase: url,
-    graphResource: url,
+    managementApiBase: apiUrl,
+    managementResource: apiUrl,
+    graphBase: apiUrl,
+    graphResource: apiUrl,
     caCertificate: { type: 'string', maxLength: 65536, pattern: '-----BEGIN CERTIFICATE-----' },
   },
 } as const;

@@ -6,7 +6,13 @@ import { CONNECT_ALL, compare, type Harness, healthRows, isExact, startHarness, 
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ requestTimeoutMs: 5000, stallIntervals: 4, pollIntervalMs: 300 });
+  // A one-day first window, so that the backfill test has something older to fetch.
+  h = await startHarness({
+    requestTimeoutMs: 5000,
+    stallIntervals: 4,
+    pollIntervalMs: 300,
+    initialLookbackMs: 24 * 3600_000,
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -28,7 +28,10 @@ export interface RuntimeOptions {
   readonly concurrency: number;
   readonly delayMs: number;
   readonly overlapMs: number;
-  /** How far back a newly connected data type starts (the backfill API goes up to 7 days). */
+  /**
+   * How far back a newly connected data type starts: by default everything the API still holds (7 days),
+   * so nothing available at Connect is left behind; lower it to start closer to now.
+   */
   readonly initialLookbackMs: number;
   /** A data type with no successful poll for this many intervals is reported as stalled. */
   readonly stallIntervals: number;
@@ -47,7 +50,7 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   concurrency: 4,
   delayMs: 60_000,
   overlapMs: 60 * 60_000,
-  initialLookbackMs: 24 * 3600_000,
+  initialLookbackMs: 7 * 24 * 3600_000,
   stallIntervals: 5,
   summaryIntervalMs: 3600_000,
   // Enough blobs in flight that their rows form inserts of thousands (IngestService groups them).

@@ -44,14 +44,24 @@ export class ManagementActivityClient {
     return this.options.publisherId ?? this.tenant.tenantId;
   }
 
-  /** Adds `PublisherIdentifier` when the URL lacks it; refuses URLs on another host (they would get our token). */
+  /**
+   * Adds `PublisherIdentifier` when the URL lacks it. A URL the API hands out (next page, content URI) on
+   * another host than the configured base gets the base's origin when its path is the API's own
+   * (`/api/v1...`: a proxy or an emulator that writes the public host); anything else is refused, since the
+   * request would carry the token.
+   */
   private withPublisher(url: string): string {
     const u = new URL(url);
     if (u.origin !== this.origin) {
-      throw new SourceError(
-        { action: 'fail', kind: 'config', reason: 'UnexpectedHost' },
-        `the API pointed to ${u.origin}, not ${this.origin}; the request was not sent`,
-      );
+      if (!u.pathname.startsWith('/api/v1')) {
+        throw new SourceError(
+          { action: 'fail', kind: 'config', reason: 'UnexpectedHost' },
+          `the API pointed to ${u.origin}, not ${this.origin}; the request was not sent`,
+        );
+      }
+      const base = new URL(this.origin);
+      u.protocol = base.protocol;
+      u.host = base.host;
     }
     if (!u.searchParams.has('PublisherIdentifier'))
       u.searchParams.set('PublisherIdentifier', this.publisherId);
