@@ -160,7 +160,8 @@ function buildCeilingInput(
       const shaped = table === 'SecurityAlert' ? irmAlertToSecurityAlert(record) : record;
       if (!shaped) continue;
       const { row } = mappers[table].map(shaped, received);
-      (lines[table] ??= []).push(
+      lines[table] ??= [];
+      lines[table].push(
         JSON.stringify({ ...row, TenantId: tenant, _TimeReceived: received, _BilledSize: 2000 }),
       );
       counts[table]++;

@@ -11,7 +11,7 @@ describe('splitJsonArray', () => {
   });
 
   it('ends a string at a quote after an escaped backslash, not at an escaped quote', () => {
-    const records = [{ a: 'ends with a backslash \\' }, { b: 'quote \" inside, and \\\" both' }];
+    const records = [{ a: 'ends with a backslash \\' }, { b: 'quote " inside, and \\" both' }];
     const body = JSON.stringify(records);
     expect(texts(body).map((t) => JSON.parse(t))).toEqual(records);
   });

@@ -288,7 +288,7 @@ export class IngestService {
       for (const batch of group) batch.reject(err);
       return;
     }
-    group.forEach((batch, i) => batch.resolve(summaries[i]!));
+    for (const [i, batch] of group.entries()) batch.resolve(summaries[i]!);
   }
 
   async ingestStream(request: IngestStreamRequest): Promise<IngestSummary> {

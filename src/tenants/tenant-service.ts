@@ -245,13 +245,24 @@ function tokenError(err: unknown, tenantId: string): TenantError {
     return new TenantError(
       'TokenRequestFailed',
       `token request for tenant ${tenantId} failed: ${description || response.error}`,
-      {
-        status: err.statusCode,
-        error: response.error,
-        aadsts: aadsts ? Number(aadsts) : undefined,
-      },
+      { status: err.statusCode, error: response.error, aadsts: aadsts ? Number(aadsts) : undefined },
     );
   }
-  const message = err instanceof Error ? err.message.replace(/\r/g, '').split('\n')[0]!.trim() : String(err);
-  return new TenantError('TokenRequestFailed', `token request for tenant ${tenantId} failed: ${message}`, {});
+  // MSAL's own errors (ServerError for an AADSTS answer) carry errorCode, errorNo and status.
+  const e = (err ?? {}) as {
+    message?: string;
+    errorCode?: string;
+    errorNo?: string;
+    status?: number;
+    statusCode?: number;
+  };
+  const message = String(e.message ?? err).replace(/\r/g, '');
+  const described = /Description: (AADSTS\d+:[^\n]*?)(?: Trace ID:| Correlation ID:|$)/m.exec(message)?.[1];
+  const aadsts = Number(/AADSTS(\d+)/.exec(message)?.[1] ?? e.errorNo ?? Number.NaN);
+  const text = (described ?? message.split('\n')[0]!).trim();
+  return new TenantError('TokenRequestFailed', `token request for tenant ${tenantId} failed: ${text}`, {
+    ...((e.status ?? e.statusCode) ? { status: e.status ?? e.statusCode } : {}),
+    ...(e.errorCode ? { error: e.errorCode } : {}),
+    ...(Number.isFinite(aadsts) ? { aadsts } : {}),
+  });
 }

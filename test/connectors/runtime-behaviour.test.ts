@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_TENANT_ID } from '../../src/simulator/index.js';
+import { DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from '../../src/simulator/index.js';
 import { CONNECT_ALL, compare, type Harness, healthRows, isExact, startHarness, waitFor } from './harness.js';
 
 // No history is generated as subscribed: the runtime must start the subscriptions itself.
@@ -157,6 +157,41 @@ describe('connector runtime behaviour against the simulated tenant', () => {
       extra: [],
       twice: [],
     });
+  }, 60_000);
+
+  it('shows a wrong secret on the connector as a config failure with its AADSTS code, and recovers when fixed', async () => {
+    const good = await h.services.tenants.connectionByName('simulated');
+    const put = (secret: string) =>
+      h.services.tenants.put('simulated', {
+        tenantId: DEMO_TENANT_ID,
+        clientId: good.clientId,
+        cloud: 'custom',
+        endpoints: good.endpoints,
+        credentials: { clientSecret: secret },
+      });
+    await put('the-secret-id-instead-of-its-value');
+    h.services.runtime.tenantChanged(DEMO_TENANT_ID);
+    await h.services.runtime.reconcile();
+    const failed = await waitFor(
+      () => h.services.runtime.status('office365'),
+      (s) => s.every((d) => d.health.lastFailure?.reason === 'AADSTS7000215'),
+      20_000,
+    );
+    expect(failed[0]!.health).toMatchObject({
+      status: 'Failure',
+      lastFailure: { kind: 'config', reason: 'AADSTS7000215' },
+    });
+    expect(failed[0]!.health.lastFailure!.hint).toMatch(/secret value/);
+    expect(JSON.stringify(failed)).not.toContain('the-secret-id-instead-of-its-value');
+    await put(DEMO_CLIENT_SECRET);
+    h.services.runtime.tenantChanged(DEMO_TENANT_ID);
+    await h.services.runtime.reconcile();
+    const recovered = await waitFor(
+      () => h.services.runtime.status('office365'),
+      (s) => s.every((d) => d.health.status === 'Success'),
+      20_000,
+    );
+    expect(recovered.map((d) => d.health.status)).toEqual(['Success', 'Success', 'Success']);
   }, 60_000);
 
   it('reports a stalled data type when no poll succeeds for several intervals', async () => {

@@ -222,24 +222,29 @@ function errorMessage(body: Buffer): string {
   }
 }
 
-/** Token failures: bad credentials are config failures; an unreachable identity platform is transient. */
+/** AADSTS codes that say "try again" rather than "fix the configuration". */
+const TRANSIENT_AADSTS = new Set([90033, 50196]);
+
+/** Token failures: bad credentials are config failures; an unreachable or failing identity platform is transient. */
 function tokenFailure(err: unknown): SourceError {
-  const transient = (status: number | undefined) => status === undefined || status >= 500 || status === 429;
-  if (err instanceof TenantError && err.details.aadsts !== undefined && !transient(err.details.status)) {
+  const status = err instanceof TenantError ? err.details.status : undefined;
+  const aadsts = err instanceof TenantError ? err.details.aadsts : undefined;
+  const serverSide = status !== undefined && (status >= 500 || status === 429);
+  if (aadsts !== undefined && !serverSide && !TRANSIENT_AADSTS.has(aadsts)) {
     return new SourceError(
       {
         action: 'fail',
         kind: 'config',
-        reason: `AADSTS${err.details.aadsts}`,
+        reason: `AADSTS${aadsts}`,
         hint: 'Check the tenant connection: tenant id, client id, and the secret value (not its id) or certificate.',
       },
-      err.message,
-      err.details.status,
+      (err as Error).message,
+      status,
     );
   }
-  const status = err instanceof TenantError ? err.details.status : undefined;
-  const outcome: Outcome = transient(status)
-    ? { action: 'retry', kind: 'transient', reason: 'TokenRequestFailed' }
-    : { action: 'fail', kind: 'config', reason: 'TokenRequestFailed' };
+  const outcome: Outcome =
+    aadsts === undefined && status !== undefined && !serverSide
+      ? { action: 'fail', kind: 'config', reason: 'TokenRequestFailed' }
+      : { action: 'retry', kind: 'transient', reason: 'TokenRequestFailed' };
   return new SourceError(outcome, (err as Error).message, status);
 }
