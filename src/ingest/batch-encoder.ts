@@ -10,7 +10,10 @@ export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** A line as the encoder needs it; plain data, so it can be posted to a worker thread. */
 export interface RawLine {
   readonly number: number;
-  /** Undefined when the line was longer than MAX_RECORD_BYTES (then `head` holds its start). */
+  /**
+   * Undefined when the line was longer than MAX_RECORD_BYTES (then `head` holds its start), or when the
+   * caller gives the parsed `record` instead (a connector that parsed a whole blob at once).
+   */
   readonly bytes: Uint8Array | undefined;
   readonly head?: Uint8Array;
   readonly length: number;
@@ -98,7 +101,13 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
   let skipped = 0;
 
   const quarantine = (line: RawLine, reason: string, details: string) => {
-    const raw = line.bytes ? textDecoder.decode(line.bytes) : line.head ? textDecoder.decode(line.head) : '';
+    const raw = line.bytes
+      ? textDecoder.decode(line.bytes)
+      : line.record !== undefined
+        ? JSON.stringify(line.record)
+        : line.head
+          ? textDecoder.decode(line.head)
+          : '';
     bad.push({ line: line.number, reason, details });
     quarantineTexts.push(
       JSON.stringify({
@@ -121,7 +130,7 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
   // Appended to every row: the standard columns the pipeline sets (the store fills `_ItemId`, `_IsBillable`).
   const tail = `,"TenantId":${JSON.stringify(workspaceId)},"_TimeReceived":${JSON.stringify(receivedAt)},"_BilledSize":`;
   for (const line of request.lines) {
-    if (!line.bytes) {
+    if (!line.bytes && line.record === undefined) {
       lines++;
       quarantine(
         line,
@@ -130,7 +139,7 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
       );
       continue;
     }
-    if (isBlank(line.bytes)) continue;
+    if (line.bytes && isBlank(line.bytes)) continue;
     lines++;
     let record: unknown = line.record;
     if (record === undefined)
@@ -144,7 +153,14 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
         quarantine(line, 'MalformedJson', (err as Error).message);
         continue;
       }
-    if (selected && !selected(record)) {
+    // Only records are selected out; anything else goes on to be quarantined as not a record.
+    if (
+      selected &&
+      record !== null &&
+      typeof record === 'object' &&
+      !Array.isArray(record) &&
+      !selected(record)
+    ) {
       skipped++;
       continue;
     }

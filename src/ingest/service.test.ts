@@ -617,6 +617,31 @@ describe('IngestService.ingestBatch (records a connector holds)', () => {
     expect(q).toEqual([{ SourcePosition: 'record 4', n: '1' }]);
   });
 
+  it('takes records already parsed, and quarantines what is not a record even when a selector is set', async () => {
+    const lines = [
+      {
+        number: 1,
+        bytes: undefined,
+        length: 100,
+        record: office('parsed-1', 5, { RecordType: 25, Workload: 'MicrosoftTeams' }),
+      },
+      { number: 2, bytes: undefined, length: 100, record: 42 },
+      { number: 3, bytes: undefined, length: 100, record: office('parsed-3', 5) },
+    ];
+    const summary = await service.ingestBatch({
+      table: 'OfficeActivity',
+      source: 'Office365/t2/Audit.General',
+      records: lines,
+      token: 'parsed-blob',
+      select: { field: 'RecordType', in: [25] },
+    });
+    expect(summary).toMatchObject({ rowsWritten: 1, skipped: 1, quarantined: 1 });
+    const q = await ws.store.query<{ RawRecord: string; Reason: string }>(
+      "SELECT RawRecord, Reason FROM vigil.IngestionQuarantine WHERE Source = 'Office365/t2/Audit.General'",
+    );
+    expect(q).toEqual([{ RawRecord: '42', Reason: 'NotAnObject' }]);
+  });
+
   it('serialises concurrent batches of one table so each record is stored once', async () => {
     const a = blob([office('conc-1'), office('conc-2'), office('conc-3')]);
     const b = blob([office('conc-2'), office('conc-3'), office('conc-4')]);

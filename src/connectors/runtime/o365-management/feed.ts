@@ -1,5 +1,4 @@
 import type { RawLine } from '../../../ingest/batch-encoder.js';
-import { JsonArrayError, splitJsonArray } from '../../../ingest/json-array.js';
 import { compileSelector, type RecordSelector } from '../../../ingest/select.js';
 import type { IngestService } from '../../../ingest/service.js';
 import type { CheckpointRepository } from '../../../storage/control/checkpoints.js';
@@ -247,20 +246,8 @@ export class ManagementActivityFeed {
     try {
       records = await this.withRetries(
         'content',
-        async () => {
-          const body = await this.client.fetchContent(descriptor.contentUri, signal);
-          try {
-            return splitJsonArray(body);
-          } catch (err) {
-            if (err instanceof JsonArrayError) {
-              throw new SourceError(
-                TRANSPORT_OUTCOME,
-                `content ${descriptor.contentId}: ${err.message} (byte ${err.offset})`,
-              );
-            }
-            throw err;
-          }
-        },
+        async () =>
+          parseContent(await this.client.fetchContent(descriptor.contentUri, signal), descriptor.contentId),
         signal,
       );
     } catch (err) {
@@ -342,6 +329,28 @@ export class ManagementActivityFeed {
 }
 
 /**
+ * A blob's body as records: one native parse of the whole array, each element handed on already parsed
+ * (its quarantine text, if it needs one, is re-serialised). A body that is not complete JSON was cut short in
+ * transit (retried); `_BilledSize` is the blob's average record size.
+ */
+function parseContent(body: Buffer, contentId: string): RawLine[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new SourceError(
+      TRANSPORT_OUTCOME,
+      `content ${contentId}: the body is not complete JSON (${(err as Error).message})`,
+    );
+  }
+  if (!Array.isArray(parsed)) {
+    throw new SourceError(TRANSPORT_OUTCOME, `content ${contentId}: the body is not a JSON array of records`);
+  }
+  const length = parsed.length > 0 ? Math.round(body.length / parsed.length) : 0;
+  return parsed.map((record, i) => ({ number: i + 1, bytes: undefined, length, record }));
+}
+
+/**
  * When several consumers share a blob (Audit.General feeds five connectors) or one reshapes records with a
  * hook, each record is parsed once here and handed, already parsed, to the consumers whose selector takes
  * it; the encoder then maps without parsing again. A record that is not JSON goes to the first consumer
@@ -351,21 +360,20 @@ export class ManagementActivityFeed {
 function route(records: readonly RawLine[], runs: readonly ConsumerRun[]): Map<ConsumerRun, RawLine[]> {
   const out = new Map<ConsumerRun, RawLine[]>();
   if (runs.length === 1 && !runs[0]!.consumer.hook) return out;
+  // Records arrive parsed (parseContent): routing only reads them.
   for (const run of runs) out.set(run, []);
   for (const line of records) {
-    let record: unknown;
-    try {
-      const bytes = line.bytes!;
-      record = JSON.parse(Buffer.isBuffer(bytes) ? bytes.toString('utf8') : new TextDecoder().decode(bytes));
-    } catch {
+    const record = line.record;
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      // Not a record at all: the first consumer's encoder quarantines it, once.
       out.get(runs[0]!)!.push(line);
       continue;
     }
     for (const run of runs) {
       if (run.select && !run.select(record)) continue;
       const { hook } = run.consumer;
-      if (!hook || record === null || typeof record !== 'object' || Array.isArray(record)) {
-        out.get(run)!.push({ ...line, record });
+      if (!hook) {
+        out.get(run)!.push(line);
         continue;
       }
       const shaped = hook(record as Record<string, unknown>);
