@@ -245,6 +245,21 @@ async function connectorPhase(
   const started = process.hrtime.bigint();
   for (const [name, body] of Object.entries(CONNECT)) await services.connectors.put(name, body);
   let rows = 0;
+  // BENCH_MEMORY=1: where the connector process's memory is (V8 heap vs the engine's native allocations).
+  let peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+  const sampler = process.env.BENCH_MEMORY
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        if (m.rss > peak.rss)
+          peak = {
+            rss: m.rss,
+            heapUsed: m.heapUsed,
+            heapTotal: m.heapTotal,
+            external: m.external,
+            arrayBuffers: m.arrayBuffers,
+          };
+      }, 50)
+    : undefined;
   for (;;) {
     const stored = await storedCounts(ws);
     rows = Object.values(stored).reduce((a, b) => a + b, 0);
@@ -254,6 +269,13 @@ async function connectorPhase(
     await new Promise((r) => setTimeout(r, 200));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (sampler) {
+    clearInterval(sampler);
+    const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
+    process.stderr.write(
+      `memory at peak RSS: rss ${mib(peak.rss)}, V8 heap used ${mib(peak.heapUsed)} of ${mib(peak.heapTotal)}, external ${mib(peak.external)} (array buffers ${mib(peak.arrayBuffers)})\n`,
+    );
+  }
   await services.runtime.stop();
   await ws.close();
   return { phase: 'connectors', rows, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 };

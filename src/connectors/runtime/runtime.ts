@@ -53,8 +53,9 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   initialLookbackMs: 7 * 24 * 3600_000,
   stallIntervals: 5,
   summaryIntervalMs: 3600_000,
-  // Enough blobs in flight that their rows form inserts of thousands (IngestService groups them).
-  fetchConcurrency: 8,
+  // Enough blobs in flight that their rows form inserts of thousands (IngestService groups them); each
+  // costs its body and its parsed records in memory.
+  fetchConcurrency: 4,
   attempts: 4,
   backoff: DEFAULT_BACKOFF,
   requestsPerMinute: MANAGEMENT_ACTIVITY_API.requestsPerMinute,

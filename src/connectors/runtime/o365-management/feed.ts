@@ -271,20 +271,23 @@ export class ManagementActivityFeed {
       throw err;
     }
     const routed = route(records, needing);
-    for (const run of needing) {
-      const { consumer } = run;
-      const summary = await this.deps.ingest.ingestBatch({
-        table: consumer.table,
-        source: `${consumer.streamId}/${this.contentType}`,
-        records: routed.get(run) ?? records,
-        token: `${consumer.streamId}:${descriptor.contentId}`,
-        // Routed lines are already selected; a lone consumer's selector runs in the encoder (one parse).
-        select: routed.has(run) ? undefined : consumer.select,
-        positionLabel: `content ${descriptor.contentId} record`,
-      });
-      this.deps.observe.records(consumer, summary.rowsWritten, summary.duplicates, summary.quarantined);
-      await this.finish(run, descriptor, 'written', summary.rowsWritten);
-    }
+    // The consumers write to different tables, whose writers run side by side.
+    await Promise.all(
+      needing.map(async (run) => {
+        const { consumer } = run;
+        const summary = await this.deps.ingest.ingestBatch({
+          table: consumer.table,
+          source: `${consumer.streamId}/${this.contentType}`,
+          records: routed.get(run) ?? records,
+          token: `${consumer.streamId}:${descriptor.contentId}`,
+          // Routed lines are already selected; a lone consumer's selector runs in the encoder.
+          select: routed.has(run) ? undefined : consumer.select,
+          positionLabel: `content ${descriptor.contentId} record`,
+        });
+        this.deps.observe.records(consumer, summary.rowsWritten, summary.duplicates, summary.quarantined);
+        await this.finish(run, descriptor, 'written', summary.rowsWritten);
+      }),
+    );
   }
 
   private async finish(
