@@ -1,6 +1,6 @@
 import type { RawLine } from '../../../ingest/batch-encoder.js';
 import { compileSelector, type RecordSelector } from '../../../ingest/select.js';
-import type { IngestService } from '../../../ingest/service.js';
+import type { IngestBatchSummary, IngestService } from '../../../ingest/service.js';
 import type { CheckpointRepository } from '../../../storage/control/checkpoints.js';
 import type { ContentOutcome, StreamContentRepository } from '../../../storage/control/stream-content.js';
 import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
@@ -159,9 +159,24 @@ export class ManagementActivityFeed {
         );
         if (needing.length > 0) work.push({ descriptor, needing });
       }
-      await forEachConcurrent(work, this.options.fetchConcurrency, (item) =>
-        this.processContent(item.descriptor, item.needing, signal),
-      );
+      // A blob's fetch slot is free once its records are encoded and queued; its write is acknowledged
+      // later (and only then is it marked finished). At most fetchConcurrency blobs wait for their
+      // writes: reading runs ahead of the engine, but not without bound.
+      const writes = new Set<Promise<void>>();
+      let writeFailure: unknown;
+      await forEachConcurrent(work, this.options.fetchConcurrency, async (item) => {
+        while (writes.size >= this.options.fetchConcurrency) await Promise.race(writes);
+        if (writeFailure !== undefined) throw writeFailure;
+        const { written } = await this.processContent(item.descriptor, item.needing, signal);
+        const tracked: Promise<void> = written
+          .catch((err: unknown) => {
+            writeFailure ??= err;
+          })
+          .finally(() => writes.delete(tracked));
+        writes.add(tracked);
+      });
+      await Promise.all(writes);
+      if (writeFailure !== undefined) throw writeFailure;
       for (const run of runs) {
         if (run.position.listedUntil >= windowEnd) continue;
         run.position = { listedUntil: windowEnd };
@@ -241,7 +256,7 @@ export class ManagementActivityFeed {
     descriptor: ContentDescriptor,
     needing: ConsumerRun[],
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<{ written: Promise<void> }> {
     let records: RawLine[];
     try {
       records = await this.withRetries(
@@ -266,26 +281,50 @@ export class ManagementActivityFeed {
             0,
           );
         }
-        return;
+        return { written: Promise.resolve() };
       }
       throw err;
     }
+    return { written: this.write(descriptor, needing, records) };
+  }
+
+  /**
+   * Hands a blob's records to each consumer's table (ingestBatch encodes them before it returns) and returns
+   * a promise that settles when every write is acknowledged and the blob recorded as finished. Built with a
+   * loop, not closures over `records`, so the parsed records can be collected as soon as they are encoded
+   * rather than when the write is acknowledged.
+   */
+  private write(descriptor: ContentDescriptor, needing: ConsumerRun[], records: RawLine[]): Promise<void> {
     const routed = route(records, needing);
-    // The consumers write to different tables, whose writers run side by side.
+    const calls: { run: ConsumerRun; summary: Promise<IngestBatchSummary> }[] = [];
+    for (const run of needing) {
+      const { consumer } = run;
+      const summary = this.deps.ingest.ingestBatch({
+        table: consumer.table,
+        source: `${consumer.streamId}/${this.contentType}`,
+        records: routed.get(run) ?? records,
+        token: `${consumer.streamId}:${descriptor.contentId}`,
+        // Routed lines are already selected; a lone consumer's selector runs in the encoder.
+        select: routed.has(run) ? undefined : consumer.select,
+        positionLabel: `content ${descriptor.contentId} record`,
+      });
+      // Awaited below, never left unhandled.
+      summary.catch(() => undefined);
+      calls.push({ run, summary });
+    }
+    return this.acknowledge(descriptor, calls);
+  }
+
+  /** The writes of one blob, acknowledged: the consumers' rows are stored; record the blob as finished. */
+  private async acknowledge(
+    descriptor: ContentDescriptor,
+    calls: readonly { run: ConsumerRun; summary: Promise<IngestBatchSummary> }[],
+  ): Promise<void> {
     await Promise.all(
-      needing.map(async (run) => {
-        const { consumer } = run;
-        const summary = await this.deps.ingest.ingestBatch({
-          table: consumer.table,
-          source: `${consumer.streamId}/${this.contentType}`,
-          records: routed.get(run) ?? records,
-          token: `${consumer.streamId}:${descriptor.contentId}`,
-          // Routed lines are already selected; a lone consumer's selector runs in the encoder.
-          select: routed.has(run) ? undefined : consumer.select,
-          positionLabel: `content ${descriptor.contentId} record`,
-        });
-        this.deps.observe.records(consumer, summary.rowsWritten, summary.duplicates, summary.quarantined);
-        await this.finish(run, descriptor, 'written', summary.rowsWritten);
+      calls.map(async ({ run, summary }) => {
+        const s = await summary;
+        this.deps.observe.records(run.consumer, s.rowsWritten, s.duplicates, s.quarantined);
+        await this.finish(run, descriptor, 'written', s.rowsWritten);
       }),
     );
   }
