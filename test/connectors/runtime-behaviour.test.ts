@@ -8,6 +8,8 @@ let h: Harness;
 beforeAll(async () => {
   // A one-day first window, so that the backfill test has something older to fetch.
   h = await startHarness({
+    // Failure summaries every second instead of every hour.
+    summaryIntervalMs: 1000,
     requestTimeoutMs: 5000,
     stallIntervals: 4,
     pollIntervalMs: 300,
@@ -205,4 +207,21 @@ describe('connector runtime behaviour against the simulated tenant', () => {
     h.sim.faults.clear();
     expect(rows.some((x) => x.Status === 'Failure' && x.Reason === 'Stalled')).toBe(true);
   }, 40_000);
+
+  it('writes a periodic failure summary with the status codes and reasons of the failures', async () => {
+    const rows = await waitFor(
+      () =>
+        h.ws.store.query<{ Status: string; Summary: string }>(
+          "SELECT Status, JSONExtractRaw(ExtendedProperties, 'FailureSummary') AS Summary FROM vigil.SentinelHealth WHERE OperationName = 'Data fetch failure summary'",
+        ),
+      (r) => r.some((x) => x.Summary.includes('Throttled')),
+      10_000,
+    );
+    expect(rows.every((r) => r.Status === 'Informational')).toBe(true);
+    const all = rows.flatMap(
+      (r) => JSON.parse(r.Summary) as { StatusCode: number; StatusMessage: string; Count: number }[],
+    );
+    expect(all.find((f) => f.StatusMessage === 'Throttled')).toMatchObject({ StatusCode: 403 });
+    expect(all.every((f) => f.Count >= 1)).toBe(true);
+  });
 });
