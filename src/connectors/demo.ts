@@ -8,38 +8,59 @@ import {
 } from '../simulator/index.js';
 import type { ConnectorServices } from './index.js';
 
-/** The ARM bodies the demo connects: the five Office-fed connectors, every data type on. */
-export const DEMO_CONNECTIONS: Readonly<
-  Record<string, { kind: string; properties: Record<string, unknown> }>
-> = {
-  'demo-office365': {
-    kind: 'Office365',
-    properties: {
-      tenantId: DEMO_TENANT_ID,
-      dataTypes: {
-        exchange: { state: 'Enabled' },
-        sharePoint: { state: 'Enabled' },
-        teams: { state: 'Enabled' },
-      },
+/**
+ * The dataConnectors bodies that connect the five Office-fed connectors to one tenant, every data type on,
+ * by resource name (`<prefix>office365`, ...). The demo, the tests and the benchmark connect with these.
+ */
+export function officeFedConnections(
+  tenantId: string,
+  prefix = '',
+): Record<string, { kind: string; properties: Record<string, unknown> }> {
+  const on = { state: 'Enabled' };
+  return {
+    [`${prefix}office365`]: {
+      kind: 'Office365',
+      properties: { tenantId, dataTypes: { exchange: on, sharePoint: on, teams: on } },
     },
-  },
-  'demo-dynamics365': {
-    kind: 'Dynamics365',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { dynamics365CdsActivities: { state: 'Enabled' } } },
-  },
-  'demo-powerbi': {
-    kind: 'OfficePowerBI',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { logs: { state: 'Enabled' } } },
-  },
-  'demo-purview-information-protection': {
-    kind: 'MicrosoftPurviewInformationProtection',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { logs: { state: 'Enabled' } } },
-  },
-  'demo-insider-risk-management': {
-    kind: 'OfficeIRM',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { alerts: { state: 'Enabled' } } },
-  },
-};
+    [`${prefix}dynamics365`]: {
+      kind: 'Dynamics365',
+      properties: { tenantId, dataTypes: { dynamics365CdsActivities: on } },
+    },
+    [`${prefix}powerbi`]: { kind: 'OfficePowerBI', properties: { tenantId, dataTypes: { logs: on } } },
+    [`${prefix}purview-information-protection`]: {
+      kind: 'MicrosoftPurviewInformationProtection',
+      properties: { tenantId, dataTypes: { logs: on } },
+    },
+    [`${prefix}insider-risk-management`]: {
+      kind: 'OfficeIRM',
+      properties: { tenantId, dataTypes: { alerts: on } },
+    },
+  };
+}
+
+/**
+ * Creates (or points again) a tenant connection named `name` at a simulated tenant: custom endpoints on the
+ * simulator's one origin, its CA, the demo app's credentials.
+ */
+export async function connectSimulatedTenant(
+  services: ConnectorServices,
+  name: string,
+  simulatorUrl: string,
+  caCertificate: string,
+): Promise<void> {
+  await services.tenants.put(name, {
+    tenantId: DEMO_TENANT_ID,
+    clientId: DEMO_CLIENT_ID,
+    cloud: 'custom',
+    endpoints: {
+      authorityHost: simulatorUrl,
+      managementApiBase: simulatorUrl,
+      graphBase: simulatorUrl,
+      caCertificate,
+    },
+    credentials: { clientSecret: DEMO_CLIENT_SECRET },
+  });
+}
 
 export interface DemoOptions {
   /** Records of history made available over the last hours (default 5,000). */
@@ -70,21 +91,10 @@ export async function startDemo(
   });
   sim.activity.startLive({ tenantId: DEMO_TENANT_ID, recordsPerMinute: options.recordsPerMinute ?? 120 });
   // The simulator's port changes on every start: the tenant connection follows it.
-  await services.tenants.put('demo', {
-    tenantId: DEMO_TENANT_ID,
-    clientId: DEMO_CLIENT_ID,
-    cloud: 'custom',
-    endpoints: {
-      authorityHost: sim.url,
-      managementApiBase: sim.url,
-      graphBase: sim.url,
-      caCertificate: tls.ca,
-    },
-    credentials: { clientSecret: DEMO_CLIENT_SECRET },
-  });
+  await connectSimulatedTenant(services, 'demo', sim.url, tls.ca);
   services.runtime.tenantChanged(DEMO_TENANT_ID);
   const existing = new Set((await services.connectors.list()).map((r) => r.name));
-  for (const [name, body] of Object.entries(DEMO_CONNECTIONS)) {
+  for (const [name, body] of Object.entries(officeFedConnections(DEMO_TENANT_ID, 'demo-'))) {
     if (!existing.has(name)) await services.connectors.put(name, body);
   }
   await services.runtime.reconcile();

@@ -3,14 +3,13 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { connectSimulatedTenant, officeFedConnections } from '../../src/connectors/demo.js';
 import { type ConnectorServices, createConnectorServices } from '../../src/connectors/index.js';
 import { MIP_RECORD_TYPES } from '../../src/connectors/purview-information-protection/definition.js';
 import type { RuntimeOptions } from '../../src/connectors/runtime/runtime.js';
 import { IngestService } from '../../src/ingest/service.js';
 import { ensureCertificates } from '../../src/server/tls.js';
 import {
-  DEMO_CLIENT_ID,
-  DEMO_CLIENT_SECRET,
   DEMO_TENANT_ID,
   type RunningSimulator,
   startSimulator,
@@ -55,18 +54,7 @@ export async function startHarness(options: Partial<RuntimeOptions> = {}, seed =
   const sim = await startSimulator({ tls: { cert: tls.cert, key: tls.key }, seed });
   const ws = await Workspace.open(path.join(dir, 'data'));
   const services = createConnectorServices(ws, new IngestService(ws), silent, { ...FAST, ...options });
-  await services.tenants.put('simulated', {
-    tenantId: DEMO_TENANT_ID,
-    clientId: DEMO_CLIENT_ID,
-    cloud: 'custom',
-    endpoints: {
-      authorityHost: sim.url,
-      managementApiBase: sim.url,
-      graphBase: sim.url,
-      caCertificate: tls.ca,
-    },
-    credentials: { clientSecret: DEMO_CLIENT_SECRET },
-  });
+  await connectSimulatedTenant(services, 'simulated', sim.url, tls.ca);
   await services.runtime.start();
   return {
     dir,
@@ -83,35 +71,7 @@ export async function startHarness(options: Partial<RuntimeOptions> = {}, seed =
 }
 
 /** The ARM bodies that connect each of the five Office-fed connectors to the simulated tenant. */
-export const CONNECT_ALL: Record<string, { kind: string; properties: Record<string, unknown> }> = {
-  office365: {
-    kind: 'Office365',
-    properties: {
-      tenantId: DEMO_TENANT_ID,
-      dataTypes: {
-        exchange: { state: 'Enabled' },
-        sharePoint: { state: 'Enabled' },
-        teams: { state: 'Enabled' },
-      },
-    },
-  },
-  dynamics: {
-    kind: 'Dynamics365',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { dynamics365CdsActivities: { state: 'Enabled' } } },
-  },
-  powerbi: {
-    kind: 'OfficePowerBI',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { logs: { state: 'Enabled' } } },
-  },
-  mip: {
-    kind: 'MicrosoftPurviewInformationProtection',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { logs: { state: 'Enabled' } } },
-  },
-  irm: {
-    kind: 'OfficeIRM',
-    properties: { tenantId: DEMO_TENANT_ID, dataTypes: { alerts: { state: 'Enabled' } } },
-  },
-};
+export const CONNECT_ALL = officeFedConnections(DEMO_TENANT_ID);
 
 /** Each table a connector writes, with the column holding the source record's `Id`. */
 export const TABLE_IDS: Record<string, string> = {
