@@ -110,6 +110,8 @@ export class IngestService {
     this.encoderThreads = options.encoderThreads;
   }
 
+  /** Names this process's insert tokens of `ingestBatch` (see `writeGroup`). */
+  private readonly runId = crypto.randomUUID();
   /** Encoded batches waiting for their table's writer (see `flush`). */
   private readonly pendingBatches = new Map<string, PendingBatch[]>();
   /** Tables whose writer is running: one at a time per table, so the key index never sees two unfinished groups. */
@@ -271,16 +273,24 @@ export class IngestService {
         }
         summaries.push(summary);
       }
-      const token =
+      // The token carries this process's run id. Insert tokens make an in-process retry a no-op; across a
+      // crash they can do harm: the engine records a token in its de-duplication log before the part it
+      // names is committed, so a kill between the two would make the replayed insert look like a duplicate
+      // and drop rows that were never stored. After a restart the record-key index, rebuilt from the store,
+      // is what recognises rows already stored; a fresh token lets the rest in.
+      const member =
         group.length === 1
           ? group[0]!.token
           : `group:${crypto
               .createHash('sha256')
               .update(group.map((b) => b.token).join('\n'))
               .digest('base64url')}`;
+      const token = `${this.runId}:${member}`;
       await ws.store.insertJsonEachRow(table.name, Buffer.concat(rowChunks), { token });
+      // Quarantine rows have no record key: their token stays replay-stable, so a replay after a crash does
+      // not quarantine the same records twice.
       await ws.store.insertJsonEachRow(QUARANTINE_TABLE, Buffer.concat(quarantineChunks), {
-        token: `${token}:q`,
+        token: `${member}:q`,
       });
     } catch (err) {
       // Keys of records that may not have been stored were already added: reload the index next time.
