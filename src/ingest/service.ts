@@ -88,6 +88,7 @@ interface PendingBatch {
 interface BatchToCommit {
   readonly encoded: EncodedBatch;
   readonly token: string;
+  readonly quarantineToken: string;
   readonly endOffset: number;
   readonly nextLine: number;
 }
@@ -348,6 +349,10 @@ export class IngestService {
     // Worker threads live for one stream: nothing is left running between streams.
     const pool = new EncoderPool(this.encoderThreads);
     const runId = position.runId;
+    // A keyed table recognises stored rows by their keys, so its tokens need not survive a restart, and must
+    // not (see writeGroup: a token logged for a part a crash never committed would drop the replay). A
+    // keyless table has only its tokens: they stay replay-stable.
+    const tokenPrefix = table.schema.recordKey.length > 0 ? `${runId}:${this.runId}` : runId;
 
     const commit = async (batch: BatchToCommit): Promise<void> => {
       const { encoded } = batch;
@@ -355,7 +360,8 @@ export class IngestService {
       const { rows, written, duplicates } = dropStoredKeys(encoded, keys);
       await ws.store.insertJsonEachRow(table.name, rows, { token: batch.token });
       await ws.store.insertJsonEachRow(QUARANTINE_TABLE, Buffer.from(encoded.quarantine), {
-        token: `${batch.token}:q`,
+        // Quarantine rows have no key: their token stays replay-stable (see tokenPrefix).
+        token: batch.quarantineToken,
       });
       totals.rowsWritten += written;
       totals.duplicates += duplicates;
@@ -401,7 +407,8 @@ export class IngestService {
         chain = chain.then(async () =>
           commit({
             encoded: await encoded,
-            token: `${runId}:${first.endOffset}`,
+            token: `${tokenPrefix}:${first.endOffset}`,
+            quarantineToken: `${runId}:${first.endOffset}:q`,
             endOffset: last.endOffset,
             nextLine: last.number + 1,
           }),
