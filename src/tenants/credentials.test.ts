@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,5 +135,76 @@ describe('tenant credentials against the simulated identity platform', () => {
     await expect((await tenants.connectionByName('untrusted')).getToken(sim.url)).rejects.toMatchObject({
       code: 'TokenRequestFailed',
     });
+  });
+});
+
+describe('a custom authority that serves only the token endpoint (no OpenID discovery)', () => {
+  it('gets the token from the token endpoint directly, and reports its AADSTS errors', async () => {
+    const tls = ensureCertificates(path.join(dir, 'tls'));
+    const requests: string[] = [];
+    const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        requests.push(`${req.method} ${req.url}`);
+        const form = new URLSearchParams(body);
+        if (req.method !== 'POST' || req.url !== `/${TENANT}/oauth2/v2.0/token`) {
+          res.writeHead(404).end();
+          return;
+        }
+        if (form.get('client_secret') !== SECRET) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              error: 'invalid_client',
+              error_description: 'AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x',
+              error_codes: [7000215],
+            }),
+          );
+          return;
+        }
+        const payload = Buffer.from(JSON.stringify({ roles: ['ActivityFeed.Read'], tid: TENANT })).toString(
+          'base64url',
+        );
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ token_type: 'Bearer', expires_in: '3599', access_token: `h.${payload}.s` }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const endpoints = { authorityHost: url, managementApiBase: url, graphBase: url, caCertificate: tls.ca };
+      await tenants.put('bare', {
+        tenantId: TENANT,
+        clientId: SECRET_APP,
+        cloud: 'custom',
+        endpoints,
+        credentials: { clientSecret: SECRET },
+      });
+      const token = await (await tenants.connectionByName('bare')).getToken('https://manage.office.com');
+      expect(tokenRoles(token)).toEqual(['ActivityFeed.Read']);
+      expect(requests).toContain(`POST /${TENANT}/oauth2/v2.0/token`);
+      // Cached: no second request.
+      const before = requests.length;
+      await (await tenants.connectionByName('bare')).getToken('https://manage.office.com');
+      expect(requests.length).toBe(before);
+
+      await tenants.put('bare-wrong', {
+        tenantId: TENANT,
+        clientId: SECRET_APP,
+        cloud: 'custom',
+        endpoints,
+        credentials: { clientSecret: 'wrong' },
+      });
+      const err = await (await tenants.connectionByName('bare-wrong'))
+        .getToken('https://manage.office.com')
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'TokenRequestFailed', details: { aadsts: 7000215, status: 401 } });
+      expect((err as Error).message).not.toContain('wrong');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import type { TenantRepository, TenantRow } from '../storage/control/tenants.js'
 import { CLOUD_ENDPOINTS, type CloudEndpoints, type CloudName, trimBase } from './clouds.js';
 import { TenantError } from './errors.js';
 import type { SecretBox } from './secret-box.js';
+import { DirectTokenClient, isDiscoveryFailure } from './token-endpoint.js';
 
 export interface TenantInput {
   readonly tenantId: string;
@@ -78,6 +79,8 @@ interface StoredCredential {
 
 export class TenantService {
   private readonly credentials = new Map<string, { etag: string; credential: TokenCredential }>();
+  /** Custom authorities found to lack OpenID discovery (see token-endpoint.ts). */
+  private readonly directClients = new Map<string, { etag: string; client: DirectTokenClient }>();
 
   constructor(
     private readonly repo: TenantRepository,
@@ -141,6 +144,7 @@ export class TenantService {
 
   async delete(name: string): Promise<boolean> {
     this.credentials.delete(name);
+    this.directClients.delete(name);
     return this.repo.delete(name);
   }
 
@@ -168,12 +172,30 @@ export class TenantService {
       clientId: row.clientId,
       endpoints,
       getToken: async (resource, signal) => {
+        const direct = this.directClients.get(row.name);
+        if (direct?.etag === row.etag) return direct.client.getToken(resource, signal);
         const credential = this.credential(row, endpoints);
         try {
           const token = await credential.getToken(`${resource}/.default`, { abortSignal: signal });
           if (!token) throw new Error('the identity platform returned no token');
           return token.token;
         } catch (err) {
+          // A custom authority without the discovery document MSAL needs: ask its token endpoint directly.
+          if (row.cloud === 'custom' && isDiscoveryFailure(err)) {
+            const secret = JSON.parse(
+              this.box.open(row.credentialCiphertext, `tenant:${row.name}`),
+            ) as StoredCredential;
+            if (secret.clientSecret !== undefined) {
+              const client = new DirectTokenClient(
+                row.tenantId,
+                row.clientId,
+                secret.clientSecret,
+                endpoints,
+              );
+              this.directClients.set(row.name, { etag: row.etag, client });
+              return client.getToken(resource, signal);
+            }
+          }
           throw tokenError(err, row.tenantId);
         }
       },
