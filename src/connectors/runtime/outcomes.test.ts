@@ -30,6 +30,19 @@ describe('Management Activity API error table', () => {
     expect(classify(status, code)).toMatchObject({ action, reason });
   });
 
+  it('treats a content URI answering 404 or 410 without a code as content gone, other calls not', () => {
+    expect(classifyOutcome(MANAGEMENT_ACTIVITY_OUTCOMES, 404, undefined, 'content')).toMatchObject({
+      action: 'contentGone',
+      reason: 'ContentMissing',
+    });
+    expect(classifyOutcome(MANAGEMENT_ACTIVITY_OUTCOMES, 410, undefined, 'content').reason).toBe(
+      'ContentExpired',
+    );
+    expect(
+      classifyOutcome(MANAGEMENT_ACTIVITY_OUTCOMES, 404, undefined, 'subscriptions/content').action,
+    ).toBe('fail');
+  });
+
   it('gives config failures a hint a person can act on', () => {
     expect(classify(401, 'AF10001').hint).toMatch(/ActivityFeed\.Read/);
   });

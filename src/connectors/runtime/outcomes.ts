@@ -22,6 +22,8 @@ export type OutcomeAction =
 export type FailureKind = 'config' | 'transient' | 'dataLoss';
 
 export interface OutcomeRule {
+  /** Only answers to this operation (e.g. `content`, the blob GET); any operation when absent. */
+  readonly operation?: string;
   /** HTTP status, or an inclusive range. */
   readonly status?: number | readonly [number, number];
   /** The API's error code from the body (exact). */
@@ -50,8 +52,10 @@ export function classifyOutcome(
   rules: readonly OutcomeRule[],
   status: number,
   code: string | undefined,
+  operation?: string,
 ): Outcome {
   for (const rule of rules) {
+    if (rule.operation !== undefined && rule.operation !== operation) continue;
     if (rule.status !== undefined) {
       const [lo, hi] = typeof rule.status === 'number' ? [rule.status, rule.status] : rule.status;
       if (status < lo || status > hi) continue;

@@ -68,6 +68,9 @@ export const MANAGEMENT_ACTIVITY_OUTCOMES: readonly OutcomeRule[] = [
     hint: 'The app lacks a permission on the Office 365 Management APIs, or the tenant is not licensed for auditing.',
   },
   { status: 408, action: 'retry', kind: 'transient', reason: 'SourceTimeout' },
+  // A content URI answered 404 / 410 without an AF code (a proxy, an emulator): the content is gone.
+  { operation: 'content', status: 404, action: 'contentGone', kind: 'dataLoss', reason: 'ContentMissing' },
+  { operation: 'content', status: 410, action: 'contentGone', kind: 'dataLoss', reason: 'ContentExpired' },
   { status: [500, 599], action: 'retry', kind: 'transient', reason: 'SourceError' },
   // AF20001-AF20003, AF20030, AF20055 and anything else: a request Vigil built wrongly; fail loudly.
   { status: [400, 499], action: 'fail', kind: 'config', reason: 'RequestRejected' },

@@ -105,7 +105,7 @@ export class ManagementActivityClient {
       return response;
     }
     const code = errorCode(response.body);
-    const outcome = classifyOutcome(MANAGEMENT_ACTIVITY_OUTCOMES, response.status, code);
+    const outcome = classifyOutcome(MANAGEMENT_ACTIVITY_OUTCOMES, response.status, code, operation);
     this.observer.request(operation, outcome.reason);
     if (outcome.action === 'ignore') return response;
     throw new SourceError(
@@ -161,7 +161,8 @@ export class ManagementActivityClient {
       for (const name of MANAGEMENT_ACTIVITY_API.nextPageHeaders) {
         const next = res.headers[name];
         if (next) {
-          url = next;
+          // Absolute as documented; a relative one resolves against the page that named it.
+          url = new URL(next, url).toString();
           break;
         }
       }

@@ -199,11 +199,29 @@ export class ManagementActivityFeed {
 
   /** Starts the subscription when it is missing or disabled; "already enabled" (AF20024) is success. */
   private async ensureSubscription(signal: AbortSignal): Promise<void> {
-    const subscriptions = await this.withRetries(
-      'subscriptions/list',
-      () => this.client.listSubscriptions(signal),
-      signal,
-    );
+    let subscriptions: { contentType: string; status: string }[];
+    try {
+      subscriptions = await this.withRetries(
+        'subscriptions/list',
+        () => this.client.listSubscriptions(signal),
+        signal,
+      );
+    } catch (err) {
+      // Listing subscriptions is a convenience: an API that refuses it (a proxy, a partial emulator) still
+      // says AF20022 when content is listed without one, and the feed starts it then.
+      if (
+        err instanceof SourceError &&
+        err.outcome.kind === 'config' &&
+        err.outcome.reason === 'RequestRejected'
+      ) {
+        this.deps.log('warn', 'subscriptions/list refused; relying on AF20022 to start subscriptions', {
+          tenantId: this.tenantId,
+          contentType: this.contentType,
+        });
+        return;
+      }
+      throw err;
+    }
     const current = subscriptions.find((s) => s.contentType === this.contentType);
     if (current?.status?.toLowerCase() === 'enabled') return;
     await this.startSubscription(signal);
