@@ -24,7 +24,7 @@ describe('compileQuery: golden SQL', () => {
         'let admins = SecurityAlert | where AlertSeverity == "High" | distinct CompromisedEntity; OfficeActivity | where UserId in (admins) | lookup (datatable(UserId:string, Dept:string)["a","IT"]) on UserId | project UserId, Dept',
       ),
     ).toMatchInlineSnapshot(
-      `"SELECT \`UserId\`, \`Dept\` FROM (SELECT __j0 AS \`UserId\`, __j1 AS \`Dept\` FROM (SELECT __l4.\`UserId\` AS __j0, __r5.\`Dept\` AS __j1 FROM (SELECT * FROM (SELECT \`UserId\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0 WHERE (\`UserId\` IN (SELECT \`CompromisedEntity\` FROM (SELECT DISTINCT \`CompromisedEntity\` FROM (SELECT * FROM (SELECT \`AlertSeverity\`, \`CompromisedEntity\` FROM \`vigil\`.\`SecurityAlert\`) AS __s1 WHERE (\`AlertSeverity\` = 'High')) AS __s2) AS __s3))) AS __l4 LEFT OUTER JOIN (SELECT \`UserId\`, \`Dept\` FROM (SELECT * FROM values('\`UserId\` String, \`Dept\` String', ('a', 'IT'))) AS __s6) AS __r5 ON __l4.\`UserId\` = __r5.\`UserId\`) AS __s7) AS __s8"`,
+      `"SELECT \`UserId\`, \`Dept\` FROM (SELECT __j0 AS \`UserId\`, __j1 AS \`Dept\` FROM (SELECT __l2.\`UserId\` AS __j0, __r3.\`Dept\` AS __j1 FROM (SELECT \`UserId\` FROM \`vigil\`.\`OfficeActivity\` WHERE (\`UserId\` IN (SELECT \`CompromisedEntity\` FROM (SELECT DISTINCT \`CompromisedEntity\` FROM (SELECT \`AlertSeverity\`, \`CompromisedEntity\` FROM \`vigil\`.\`SecurityAlert\` WHERE (\`AlertSeverity\` = 'High')) AS __s0) AS __s1))) AS __l2 LEFT OUTER JOIN (SELECT \`UserId\`, \`Dept\` FROM (SELECT * FROM values('\`UserId\` String, \`Dept\` String', ('a', 'IT'))) AS __s4) AS __r3 ON __l2.\`UserId\` = __r3.\`UserId\`) AS __s5) AS __s6"`,
     );
     expect(
       sql(
@@ -39,7 +39,7 @@ describe('compileQuery: golden SQL', () => {
     expect(
       sql('SecurityAlert | where AlertSeverity == "High" | project AlertName, TimeGenerated'),
     ).toMatchInlineSnapshot(
-      `"SELECT \`AlertName\`, \`TimeGenerated\` FROM (SELECT * FROM (SELECT \`TimeGenerated\`, \`AlertName\`, \`AlertSeverity\` FROM \`vigil\`.\`SecurityAlert\`) AS __s0 WHERE (\`AlertSeverity\` = 'High')) AS __s1"`,
+      `"SELECT \`AlertName\`, \`TimeGenerated\` FROM (SELECT \`TimeGenerated\`, \`AlertName\`, \`AlertSeverity\` FROM \`vigil\`.\`SecurityAlert\` WHERE (\`AlertSeverity\` = 'High')) AS __s0"`,
     );
   });
 
@@ -47,7 +47,7 @@ describe('compileQuery: golden SQL', () => {
     expect(
       sql('OfficeActivity | where Operation has "FileAccessed" or ClientIP has "10.1.2.3" | count'),
     ).toMatchInlineSnapshot(
-      `"SELECT toInt64(count()) AS \`Count\` FROM (SELECT * FROM (SELECT \`Operation\`, \`ClientIP\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0 WHERE (hasTokenCaseInsensitive(\`Operation\`, 'FileAccessed') OR match(\`ClientIP\`, '(?i)(?:^|[^\\\\p{L}\\\\p{N}])10\\\\.1\\\\.2\\\\.3(?:$|[^\\\\p{L}\\\\p{N}])'))) AS __s1"`,
+      `"SELECT toInt64(count()) AS \`Count\` FROM \`vigil\`.\`OfficeActivity\` WHERE (hasTokenCaseInsensitive(\`Operation\`, 'FileAccessed') OR match(\`ClientIP\`, '(?i)(?:^|[^\\\\p{L}\\\\p{N}])10\\\\.1\\\\.2\\\\.3(?:$|[^\\\\p{L}\\\\p{N}])'))"`,
     );
   });
 
@@ -57,7 +57,7 @@ describe('compileQuery: golden SQL', () => {
         'OfficeActivity | where UserId =~ "A@B.com" and Operation in~ ("x", "y") and OfficeObjectId contains "%" and UserId startswith "adm" | count',
       ),
     ).toMatchInlineSnapshot(
-      `"SELECT toInt64(count()) AS \`Count\` FROM (SELECT * FROM (SELECT \`Operation\`, \`UserId\`, \`OfficeObjectId\` FROM \`vigil\`.\`OfficeActivity\`) AS __s0 WHERE ((((lowerUTF8(\`UserId\`) = lowerUTF8('A@B.com')) AND (lowerUTF8(\`Operation\`) IN (lowerUTF8('x'), lowerUTF8('y')))) AND (positionCaseInsensitiveUTF8(\`OfficeObjectId\`, '%') > 0)) AND startsWith(lowerUTF8(\`UserId\`), lowerUTF8('adm')))) AS __s1"`,
+      `"SELECT toInt64(count()) AS \`Count\` FROM \`vigil\`.\`OfficeActivity\` WHERE ((((lowerUTF8(\`UserId\`) = lowerUTF8('A@B.com')) AND (lowerUTF8(\`Operation\`) IN (lowerUTF8('x'), lowerUTF8('y')))) AND (positionCaseInsensitiveUTF8(\`OfficeObjectId\`, '%') > 0)) AND startsWith(lowerUTF8(\`UserId\`), lowerUTF8('adm')))"`,
     );
   });
 
@@ -73,7 +73,7 @@ describe('compileQuery: golden SQL', () => {
     expect(
       sql('SecurityAlert | summarize count(), max(TimeGenerated) by bin(TimeGenerated, 1h), AlertName'),
     ).toMatchInlineSnapshot(
-      `"SELECT __k0 AS \`TimeGenerated\`, __k1 AS \`AlertName\`, __a0 AS \`count_\`, __a1 AS \`max_TimeGenerated\` FROM (SELECT __k0, __k1, toInt64(count()) AS __a0, maxOrNull(\`TimeGenerated\`) AS __a1 FROM (SELECT *, reinterpret(((reinterpretAsInt64(\`TimeGenerated\`)) - ((((reinterpretAsInt64(\`TimeGenerated\`)) % (toInt64(36000000000))) + (toInt64(36000000000))) % (toInt64(36000000000)))), 'DateTime64(7, \\'UTC\\')') AS __k0, \`AlertName\` AS __k1 FROM (SELECT \`TimeGenerated\`, \`AlertName\` FROM \`vigil\`.\`SecurityAlert\`) AS __s0) AS __s1 GROUP BY __k0, __k1) AS __s2"`,
+      `"SELECT __k0 AS \`TimeGenerated\`, __k1 AS \`AlertName\`, __a0 AS \`count_\`, __a1 AS \`max_TimeGenerated\` FROM (SELECT __k0, __k1, toInt64(count()) AS __a0, maxOrNull(\`TimeGenerated\`) AS __a1 FROM (SELECT *, reinterpret(reinterpretAsUInt64(\`TimeGenerated\`) - (reinterpretAsUInt64(\`TimeGenerated\`) + 621355968000000000) % 36000000000, 'DateTime64(7, \\'UTC\\')') AS __k0, \`AlertName\` AS __k1 FROM (SELECT \`TimeGenerated\`, \`AlertName\` FROM \`vigil\`.\`SecurityAlert\`) AS __s0) AS __s1 GROUP BY __k0, __k1) AS __s2"`,
     );
   });
 

@@ -36,6 +36,11 @@ function datetimeLiteral(d: Date): string {
   return `toDateTime64(${sqlString(d.toISOString().replace('T', ' ').replace('Z', ''))}, 7, 'UTC')`;
 }
 
+function flatSelect(list: string, flat: { from: string; where: readonly string[] }): string {
+  const where = flat.where.length > 1 ? flat.where.map((w) => `(${w})`).join(' AND ') : flat.where[0];
+  return `SELECT ${list} FROM ${flat.from}${where ? ` WHERE ${where}` : ''}`;
+}
+
 class Compiler {
   private n = 0;
   constructor(private readonly options: CompileOptions) {}
@@ -64,16 +69,23 @@ class Compiler {
     }
     let sql: string;
     let columns: readonly Column[];
+    // While `sql` is `SELECT <plain columns> FROM <table> [WHERE ...]`: its table and conditions, so that
+    // `where` steps add their predicate to that WHERE and a `count` counts the table's rows directly,
+    // instead of each wrapping the previous SELECT in one more subquery.
+    let flat: { from: string; where: string[] } | undefined;
     if ('steps' in t.source) {
       ({ sql, columns } = this.tabularWith(t.source, need[0]));
     } else if (t.source.k === 'table') {
       columns = t.sourceColumns.filter((c) => need[0]!.has(c.name));
       if (columns.length === 0) columns = t.sourceColumns.slice(0, 1);
-      sql = `SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM ${ident(this.options.database)}.${ident(t.source.name)}`;
+      flat = { from: `${ident(this.options.database)}.${ident(t.source.name)}`, where: [] };
       const range = this.options.timeRange;
       if (range) {
-        sql += ` WHERE TimeGenerated >= ${datetimeLiteral(range.start)} AND TimeGenerated < ${datetimeLiteral(range.end)}`;
+        flat.where.push(
+          `TimeGenerated >= ${datetimeLiteral(range.start)} AND TimeGenerated < ${datetimeLiteral(range.end)}`,
+        );
       }
+      sql = flatSelect(columns.map((c) => ident(c.name)).join(', '), flat);
     } else {
       columns = t.sourceColumns;
       if (t.source.k === 'range') sql = this.range(t.sourceColumns[0]!, t.source);
@@ -86,6 +98,22 @@ class Compiler {
     steps.forEach((step, i) => {
       const fullInput = i === 0 ? t.sourceColumns : steps[i - 1]!.columns;
       const pruned = pruneStep(step.op, columns, fullInput, step.columns, need[i + 1]!);
+      if (flat && pruned.op.k === 'where') {
+        // The select list is plain columns (no alias can capture a name the predicate reads).
+        flat.where.push(this.scalar(pruned.op.predicate));
+        sql = flatSelect(columns.map((c) => ident(c.name)).join(', '), flat);
+        return;
+      }
+      if (pruned.op.k === 'render') return; // compiles to its input
+      const countName = pruned.op.k === 'count' ? (pruned.columns[0]?.name ?? 'Count') : undefined;
+      if (flat && countName !== undefined && !t.sourceColumns.some((c) => c.name === countName)) {
+        // The alias is no column of the table, so it cannot capture a name in the WHERE.
+        sql = flatSelect(`toInt64(count()) AS ${ident(countName)}`, flat);
+        columns = pruned.columns;
+        flat = undefined;
+        return;
+      }
+      flat = undefined;
       sql = this.step(sql, columns, pruned.op, pruned.columns, { fullInput, fullOutput: step.columns });
       columns = pruned.columns;
     });

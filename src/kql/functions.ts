@@ -74,18 +74,24 @@ function binSql(value: Arg, size: Arg): string {
   switch (value.type) {
     case 'datetime': {
       // Kusto counts bins from 0001-01-01 (.NET ticks); the store's ticks count from 1970-01-01, 719,162
-      // days later: the offset matters only for sizes that do not divide it (`7d`: weeks start on Monday).
-      // The DateTime64(7) value is read as its Int64 ticks (`reinterpret`), which is much cheaper than
+      // days later. The DateTime64(7) value is read as its ticks (`reinterpret`), which is much cheaper than
       // converting through nanoseconds.
-      const ticks = `reinterpretAsInt64(${value.ir.k === 'col' ? value.sql : `toDateTime64(${value.sql}, 7, 'UTC')`})`;
+      const dt = value.ir.k === 'col' ? value.sql : `toDateTime64(${value.sql}, 7, 'UTC')`;
       const literal =
         size.ir.k === 'lit' && size.ir.value !== null && /^\d+$/.test(String(size.ir.value))
           ? BigInt(String(size.ir.value))
           : undefined;
-      const floored =
-        literal !== undefined && literal > 0n && DOTNET_EPOCH_TICKS % literal === 0n
-          ? floorTo(ticks, size.sql)
-          : `(${floorTo(`${ticks} + ${DOTNET_EPOCH_TICKS}`, size.sql)} - ${DOTNET_EPOCH_TICKS})`;
+      if (literal !== undefined && literal > 0n) {
+        // A constant size: t - ((t + offset) mod size) in UInt64 arithmetic. t + offset (ticks since
+        // 0001-01-01) is never negative for a DateTime64, so one unsigned remainder by a constant is the
+        // floor for every size (`7d` too: weeks start on Monday) and every date (before 1970 t wraps
+        // around as UInt64 and the subtraction wraps back). As cheap as `toStartOfInterval`, which goes
+        // through 32-bit `DateTime` (wrong before 1970 and after 2106) and drops sub-second precision.
+        const ticks = `reinterpretAsUInt64(${dt})`;
+        return `reinterpret(${ticks} - (${ticks} + ${DOTNET_EPOCH_TICKS}) % ${literal}, 'DateTime64(7, \\'UTC\\')')`;
+      }
+      const ticks = `reinterpretAsInt64(${dt})`;
+      const floored = `(${floorTo(`${ticks} + ${DOTNET_EPOCH_TICKS}`, size.sql)} - ${DOTNET_EPOCH_TICKS})`;
       return `reinterpret(${floored}, 'DateTime64(7, \\'UTC\\')')`;
     }
     case 'timespan':
