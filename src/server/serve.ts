@@ -10,6 +10,7 @@ import { startDemo } from '../connectors/demo.js';
 import { type ConnectorServices, createConnectorServices } from '../connectors/index.js';
 import type { RuntimeOptions } from '../connectors/runtime/runtime.js';
 import { IngestService } from '../ingest/service.js';
+import { compileQuery } from '../kql/run.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { LogStoreError } from '../storage/log-store.js';
 import { dataPaths, Workspace } from '../workspace/workspace.js';
@@ -130,6 +131,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       out(firstStartMessage(url, token, caFile, paths.root));
     }
     logger.info({ url, workspaceId: workspace.id, dataDir: paths.root, caFile }, 'Vigil is listening');
+    // Load Kusto's language service and bind the catalog now (~1 s of CPU) rather than on the first query,
+    // where it would stall that request and every connector poll behind it.
+    const warm = performance.now();
+    compileQuery('OfficeActivity | take 1', workspace.catalog, workspace.store.database);
+    logger.info({ ms: Math.round(performance.now() - warm) }, 'KQL language service loaded');
     await connectors.runtime.start();
     if (options.demo) {
       // The simulator serves HTTPS with this data directory's certificate (the one clients already trust).
