@@ -118,6 +118,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       logger,
       https: tls ? { key: tls.key, cert: tls.cert } : undefined,
     });
+    // Load Kusto's language service and bind the catalog (~1 s of CPU) before listening, rather than on the
+    // first query, where it would stall that request and every connector poll behind it.
+    const warm = performance.now();
+    compileQuery('OfficeActivity | take 1', workspace.catalog, workspace.store.database);
+    logger.info({ ms: Math.round(performance.now() - warm) }, 'KQL language service loaded');
     try {
       await app.listen({ port: options.port, host: options.host });
     } catch (err) {
@@ -131,11 +136,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       out(firstStartMessage(url, token, caFile, paths.root));
     }
     logger.info({ url, workspaceId: workspace.id, dataDir: paths.root, caFile }, 'Vigil is listening');
-    // Load Kusto's language service and bind the catalog now (~1 s of CPU) rather than on the first query,
-    // where it would stall that request and every connector poll behind it.
-    const warm = performance.now();
-    compileQuery('OfficeActivity | take 1', workspace.catalog, workspace.store.database);
-    logger.info({ ms: Math.round(performance.now() - warm) }, 'KQL language service loaded');
     await connectors.runtime.start();
     if (options.demo) {
       // The simulator serves HTTPS with this data directory's certificate (the one clients already trust).
