@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { CommanderError, InvalidArgumentError } from 'commander';
 
 /** An error the user can act on: printed as one line, without a stack. */
 export class CliError extends Error {
@@ -64,4 +64,12 @@ export function formatBytes(n: number): string {
 
 export function defaultDataDir(): string {
   return process.env.VIGIL_DATA_DIR ?? './data';
+}
+
+/** A `--port` value: 0–65535 (0 picks a free port). */
+export function parsePort(value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535))
+    throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  return port;
 }

@@ -6,7 +6,6 @@ import { sqlString } from '../storage/log-store.js';
 import { Workspace } from '../workspace/workspace.js';
 import { datetimeFromMillis } from './coerce.js';
 import { IngestError } from './errors.js';
-import { splitJsonArray } from './json-array.js';
 import { IngestService, MAX_RECORD_BYTES } from './service.js';
 
 /** Small batches, so that a few thousand lines cross several batch boundaries. */
@@ -588,7 +587,12 @@ describe("IngestService: Vigil's own tables", () => {
 });
 
 describe('IngestService.ingestBatch (records a connector holds)', () => {
-  const blob = (records: unknown[]) => splitJsonArray(Buffer.from(JSON.stringify(records)));
+  /** Records as a connector hands them over: one JSON text each. */
+  const blob = (records: unknown[]) =>
+    records.map((r, i) => {
+      const bytes = Buffer.from(JSON.stringify(r));
+      return { number: i + 1, bytes, length: bytes.length };
+    });
 
   it('writes only the selected records, quarantines bad ones, and stores a replayed token once', async () => {
     const records = [

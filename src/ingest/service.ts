@@ -53,7 +53,7 @@ export interface IngestBatchRequest {
   readonly table: string;
   /** Names the source in quarantine rows (`Office365/<tenant>/Audit.Exchange`). */
   readonly source: string;
-  /** One JSON record each (see `splitJsonArray`). */
+  /** One record each: its JSON text, or the record already parsed (`RawLine.record`). */
   readonly records: readonly RawLine[];
   /**
    * Stable for the same records: a retry or a replay after a crash sends the same token, and the store

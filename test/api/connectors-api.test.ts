@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +7,7 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { httpsRequest } from '../connectors/harness.js';
 
 const TENANT = '0b1c2d3e-4f50-4617-8899-aabbccddeeff';
 const SECRET = 'Client~Secret.value-never-to-be-seen-0123456789';
@@ -30,28 +30,20 @@ let reader = '';
 let contributor = '';
 const logChunks: string[] = [];
 
-function call(method: string, pathname: string, token?: string, body?: unknown): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(pathname, server.url), { method, ca, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, text, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+async function call(method: string, pathname: string, token?: string, body?: unknown): Promise<Reply> {
+  const res = await httpsRequest(new URL(pathname, server.url).toString(), {
+    method,
+    ca: ca.toString(),
+    token,
+    body,
   });
+  let parsed: unknown;
+  try {
+    parsed = res.text ? JSON.parse(res.text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { ...res, body: parsed };
 }
 
 beforeAll(async () => {

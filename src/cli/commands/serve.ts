@@ -1,17 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from '../../connectors/runtime/runtime.js';
 import { ServeError, startServer } from '../../server/serve.js';
-import { CliError, defaultDataDir } from '../output.js';
+import { CliError, defaultDataDir, parsePort } from '../output.js';
 
 const DEFAULT_PORT = 8443;
 const DEFAULT_HOST = '127.0.0.1';
-
-function parsePort(value: string): number {
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(port >= 0 && port <= 65535))
-    throw new InvalidArgumentError('expected a port number from 0 to 65535.');
-  return port;
-}
 
 function portFromEnv(): number {
   const value = process.env.VIGIL_PORT;

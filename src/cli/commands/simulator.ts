@@ -9,17 +9,10 @@ import {
   type RunningSimulator,
   startSimulator,
 } from '../../simulator/index.js';
-import { defaultDataDir, formatCount } from '../output.js';
+import { defaultDataDir, formatCount, parsePort } from '../output.js';
 
 const DEFAULT_PORT = 9443;
 const DEFAULT_HOST = '127.0.0.1';
-
-function parsePort(value: string): number {
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(port >= 0 && port <= 65535))
-    throw new InvalidArgumentError('expected a port number from 0 to 65535.');
-  return port;
-}
 
 function parseCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');

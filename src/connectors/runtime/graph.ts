@@ -1,5 +1,5 @@
 import type { TenantConnection } from '../../tenants/tenant-service.js';
-import { httpRequest } from './http.js';
+import { errorCodeOf, httpRequest } from './http.js';
 
 export interface SubscribedSku {
   readonly skuPartNumber?: string;
@@ -31,12 +31,7 @@ export async function subscribedSkus(tenant: TenantConnection, signal?: AbortSig
       signal,
     });
     if (res.status !== 200) {
-      let code = '';
-      try {
-        code = String((JSON.parse(res.body.toString()) as { error?: { code?: string } }).error?.code ?? '');
-      } catch {
-        // not JSON
-      }
+      const code = errorCodeOf(res.body) ?? '';
       return {
         ok: false,
         status: res.status,

@@ -129,3 +129,13 @@ function asTransportError(err: Error, url: URL): TransportError {
   // The path may carry ids; the host and the error code are what a person needs.
   return new TransportError('ConnectionFailed', `${url.host}: ${code ?? err.message}`);
 }
+
+/** The `code` of an Azure-style error body (`{"error":{"code":"AF20022","message":...}}`), if it has one. */
+export function errorCodeOf(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } };
+    return typeof parsed?.error?.code === 'string' ? parsed.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,7 +1,7 @@
 import type { IngestService } from '../../ingest/service.js';
 import type { DataConnectorRepository } from '../../storage/control/data-connectors.js';
 import type { StreamContentRepository } from '../../storage/control/stream-content.js';
-import type { TenantConnection, TenantService } from '../../tenants/tenant-service.js';
+import type { TenantService } from '../../tenants/tenant-service.js';
 import type { Workspace } from '../../workspace/workspace.js';
 import { ConnectorError } from '../errors.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, sleep } from './backoff.js';
@@ -100,10 +100,8 @@ export class ConnectorRuntime {
   private readonly options: RuntimeOptions;
   private readonly feeds = new Map<string, FeedLoop>();
   private readonly limiters = new Map<string, RateLimiter>();
-  private readonly clients = new Map<
-    string,
-    { connection: TenantConnection; client: ManagementActivityClient }
-  >();
+  /** One Management Activity API client per tenant, shared by its feeds. */
+  private readonly clients = new Map<string, ManagementActivityClient>();
   private running = 0;
   private readonly slotWaiters: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -415,7 +413,7 @@ export class ConnectorRuntime {
   private async clientFor(tenantId: string): Promise<ManagementActivityClient> {
     const key = tenantId.toLowerCase();
     const cached = this.clients.get(key);
-    if (cached) return cached.client;
+    if (cached) return cached;
     const connection = await this.tenants.connectionForTenantId(key);
     let limiter = this.limiters.get(key);
     if (!limiter) {
@@ -432,7 +430,7 @@ export class ConnectorRuntime {
       },
       { timeoutMs: this.options.requestTimeoutMs },
     );
-    this.clients.set(key, { connection, client });
+    this.clients.set(key, client);
     return client;
   }
 

@@ -1,7 +1,7 @@
 import { TenantError } from '../../../tenants/errors.js';
 import type { TenantConnection } from '../../../tenants/tenant-service.js';
 import { parseRetryAfter } from '../backoff.js';
-import { type HttpResponse, httpRequest, TransportError } from '../http.js';
+import { errorCodeOf, type HttpResponse, httpRequest, TransportError } from '../http.js';
 import { classifyOutcome, type Outcome, SourceError, TRANSPORT_OUTCOME } from '../outcomes.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import { apiTime, MANAGEMENT_ACTIVITY_API, MANAGEMENT_ACTIVITY_OUTCOMES } from './api.js';
@@ -104,7 +104,7 @@ export class ManagementActivityClient {
       this.observer.request(operation, 'ok');
       return response;
     }
-    const code = errorCode(response.body);
+    const code = errorCodeOf(response.body);
     const outcome = classifyOutcome(MANAGEMENT_ACTIVITY_OUTCOMES, response.status, code, operation);
     this.observer.request(operation, outcome.reason);
     if (outcome.action === 'ignore') return response;
@@ -201,15 +201,6 @@ function parseJson(body: Buffer, operation: string): unknown {
   } catch {
     // A cut-short answer: the transport's fault, worth another try.
     throw new SourceError(TRANSPORT_OUTCOME, `${operation}: the answer is not complete JSON`);
-  }
-}
-
-function errorCode(body: Buffer): string | undefined {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } };
-    return typeof parsed?.error?.code === 'string' ? parsed.error.code : undefined;
-  } catch {
-    return undefined;
   }
 }
 
