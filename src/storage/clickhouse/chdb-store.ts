@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Session } from 'chdb';
+import type { Session } from 'chdb';
 import { type InsertOptions, type LogStore, LogStoreError } from '../log-store.js';
 import { ident } from './ddl.js';
 
@@ -18,6 +18,25 @@ const INSERT_SETTINGS: Readonly<Record<string, string | number>> = {
   max_partitions_per_insert_block: 1000,
   throw_on_max_partitions_per_insert_block: 0,
 };
+
+/**
+ * The engine's allocator (the jemalloc linked into libchdb, configured through `JE_MALLOC_CONF`, read once
+ * when the library loads). ClickHouse's build keeps freed pages for 5 s in one arena per CPU; an insert
+ * churns tens of MiB, so the process carried ~100 MiB of freed-but-kept pages. Returning them after 300 ms
+ * from one arena took the connector benchmark's peak RSS from 735 to 651 MiB at the same speed
+ * (bench/README.md). A `JE_MALLOC_CONF` set by the operator is left as it is.
+ */
+const ENGINE_ALLOCATOR_CONF = 'dirty_decay_ms:300,percpu_arena:disabled,narenas:1';
+
+/** Loads chdb (and with it the engine) once, after its allocator is configured. */
+let chdbModule: Promise<typeof import('chdb')> | undefined;
+function loadChdb(): Promise<typeof import('chdb')> {
+  if (!chdbModule) {
+    process.env.JE_MALLOC_CONF ??= ENGINE_ALLOCATOR_CONF;
+    chdbModule = import('chdb');
+  }
+  return chdbModule;
+}
 
 /** The engine's own error code, from an async error's field or the text of a sync one. */
 function engineCode(err: unknown): number | undefined {
@@ -62,6 +81,7 @@ export class ChdbLogStore implements LogStore {
         `cannot write the data directory ${path.resolve(storeDir)}: ${(err as NodeJS.ErrnoException).code ?? err}`,
       );
     }
+    const { Session } = await loadChdb();
     let session: Session;
     try {
       session = new Session(storeDir);
