@@ -63,6 +63,8 @@ export class RowMapper {
   private readonly best: Uint8Array;
   /** `,"Column":` for each slot, ready to concatenate. */
   private readonly jsonNames: string[];
+  /** Per slot: 1 for a `dynamic` column, 2 for a `string` column without a converter (see `jsonColumn`). */
+  private readonly jsonTextSlot: Uint8Array;
   /** Position of each slot in the record key, or -1. */
   private readonly keyIndexOfSlot: number[];
   private readonly keyValues: unknown[];
@@ -91,6 +93,9 @@ export class RowMapper {
     this.values = new Array(this.columns.length).fill(undefined);
     this.best = new Uint8Array(this.columns.length);
     this.jsonNames = this.columns.map((c) => `,${JSON.stringify(c.name)}:`);
+    this.jsonTextSlot = Uint8Array.from(this.columns, (c) =>
+      c.type === 'dynamic' ? 1 : c.type === 'string' && !c.convert ? 2 : 0,
+    );
     this.keyIndexOfSlot = this.columns.map((c) => this.keyColumns.indexOf(c.name));
     this.keyValues = new Array(this.keyColumns.length).fill(undefined);
     this.filled = new Uint16Array(this.columns.length);
@@ -142,7 +147,22 @@ export class RowMapper {
     const keyIndex = this.keyIndexOfSlot[slot]!;
     if (keyIndex >= 0) keyValues[keyIndex] = stored;
     if (stored === undefined || stored === '') return '';
-    return this.jsonNames[slot]! + (typeof stored === 'string' ? JSON.stringify(stored) : String(stored));
+    if (typeof stored !== 'string') return this.jsonNames[slot]! + String(stored);
+    // JSON text of an object or array is written as the object or array itself, not as a string holding it:
+    // the store reads a JSON object or array into a String column as its exact text
+    // (`input_format_json_read_objects_as_strings`, set on every insert), so the text is neither escaped
+    // here nor unescaped there. That is a dynamic column's object or array (its text always comes from
+    // JSON.stringify), and a string column given an object (Parameters); any other string stays a string.
+    const jsonText = this.jsonTextSlot[slot];
+    if (jsonText !== 0) {
+      const c = stored.charCodeAt(0);
+      if (
+        (c === 123 /* { */ || c === 91) /* [ */ &&
+        (jsonText === 1 || (this.best[slot] !== NONE && typeof this.values[slot] === 'object'))
+      )
+        return this.jsonNames[slot]! + stored;
+    }
+    return this.jsonNames[slot]! + JSON.stringify(stored);
   }
 
   private keyText(values: readonly unknown[]): string {

@@ -657,3 +657,31 @@ describe('IngestService.ingestBatch (records a connector holds)', () => {
     expect(await officeCount('conc-')).toBe(4);
   });
 });
+
+describe('IngestService: JSON-valued columns', () => {
+  it('stores a dynamic or string column given an object or array as its compact JSON text, a scalar as given', async () => {
+    const extra = [
+      { Key: 'Country', Value: 'DE "quoted" é\n' },
+      { Key: 'n', Value: 2.5 },
+    ];
+    const parameters = [{ Name: 'Identity', Value: 'x\\y' }];
+    const summary = await ingest(
+      'OfficeActivity',
+      'json-columns',
+      ndjson([
+        office('json-1', 0, { ExtraProperties: extra, Parameters: parameters }),
+        office('json-2', 0, { ExtraProperties: '{"A": [1, 2]}', Parameters: '[not json' }),
+        office('json-3', 0, { ExtraProperties: 'plain', Parameters: 42 }),
+      ]),
+    );
+    expect(summary.rowsWritten).toBe(3);
+    const rows = await ws.store.query<{ OfficeId: string; ExtraProperties: string; Parameters: string }>(
+      `SELECT OfficeId, ExtraProperties, Parameters FROM vigil.OfficeActivity WHERE startsWith(OfficeId, 'json-') ORDER BY OfficeId`,
+    );
+    expect(rows).toEqual([
+      { OfficeId: 'json-1', ExtraProperties: JSON.stringify(extra), Parameters: JSON.stringify(parameters) },
+      { OfficeId: 'json-2', ExtraProperties: '{"A":[1,2]}', Parameters: '[not json' },
+      { OfficeId: 'json-3', ExtraProperties: '"plain"', Parameters: '42' },
+    ]);
+  });
+});
