@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Line, readLines } from './line-reader.js';
+import { type Line, readLineGroups, readLines } from './line-reader.js';
 
 const MAX = 16 * 1024 * 1024;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -203,5 +203,23 @@ describe('readLines', () => {
       expect(lines[1]!.bytes?.toString()).toBe('ok');
       expect(lines[1]!.endOffset).toBe(20);
     });
+  });
+});
+
+describe('readLineGroups', () => {
+  it('yields the lines each chunk completes, together, with the same numbers and offsets as readLines', async () => {
+    const parts = ['{"a":1}\n{"a":2}\n{"a"', ':3}\n', 'x', '\r\n\n{"b":4}'];
+    const groups: Line[][] = [];
+    for await (const group of readLineGroups(feed(parts), 0, 1, MAX)) groups.push(group);
+    expect(groups.map((g) => g.map((l) => l.number))).toEqual([[1, 2], [3], [4, 5], [6]]);
+    expect(plain(groups.flat())).toEqual(plain(await read(parts)));
+    expect(plain(groups.flat()).map((l) => l.text)).toEqual([
+      '{"a":1}',
+      '{"a":2}',
+      '{"a":3}',
+      'x',
+      '',
+      '{"b":4}',
+    ]);
   });
 });

@@ -24,6 +24,20 @@ export async function* readLines(
   startLine: number,
   maxLineBytes: number,
 ): AsyncGenerator<Line> {
+  for await (const lines of readLineGroups(input, startOffset, startLine, maxLineBytes)) yield* lines;
+}
+
+/**
+ * `readLines`, a group of lines at a time: the lines completed by each chunk of input. The ingest hot path
+ * reads this way, so that it pays one asynchronous step per chunk (~500 records of a 1 MiB chunk) instead of
+ * one per line.
+ */
+export async function* readLineGroups(
+  input: AsyncIterable<Buffer | Uint8Array | string>,
+  startOffset: number,
+  startLine: number,
+  maxLineBytes: number,
+): AsyncGenerator<Line[]> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let tooLong = false;
@@ -73,13 +87,14 @@ export async function* readLines(
       }
     }
     let start = 0;
+    const group: Line[] = [];
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) break;
-      const tail = chunk.subarray(start, nl);
-      yield finish(tail, 1);
+      group.push(finish(chunk.subarray(start, nl), 1));
       start = nl + 1;
     }
+    if (group.length > 0) yield group;
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
       if (!tooLong && pendingBytes + rest.length > maxLineBytes) {
@@ -96,5 +111,5 @@ export async function* readLines(
     pending.push(lead);
     pendingBytes += lead.length;
   }
-  if (pendingBytes > 0 || tooLong) yield finish(Buffer.alloc(0), 0);
+  if (pendingBytes > 0 || tooLong) yield [finish(Buffer.alloc(0), 0)];
 }

@@ -8,7 +8,7 @@ import { datetimeFromMillis } from './coerce.js';
 import { EncoderPool } from './encoder-pool.js';
 import { IngestError } from './errors.js';
 import { KeyHashSet } from './key-index.js';
-import { type Line, readLines } from './line-reader.js';
+import { type Line, readLineGroups } from './line-reader.js';
 import type { RecordSelector } from './select.js';
 import {
   type IngestStreamRequest,
@@ -388,7 +388,7 @@ export class IngestService {
     let chain: Promise<void> = Promise.resolve();
     try {
       for await (const lines of batches(
-        readLines(request.input, startOffset, position.line, MAX_RECORD_BYTES),
+        readLineGroups(request.input, startOffset, position.line, MAX_RECORD_BYTES),
         this.batchRows,
         this.batchBytes,
       )) {
@@ -463,19 +463,21 @@ function dropStoredKeys(
 }
 /** Groups lines into batches of at most `maxRows` lines and about `maxBytes` bytes. */
 async function* batches(
-  lines: AsyncIterable<Line>,
+  groups: AsyncIterable<Line[]>,
   maxRows: number,
   maxBytes: number,
 ): AsyncGenerator<Line[]> {
   let batch: Line[] = [];
   let bytes = 0;
-  for await (const line of lines) {
-    batch.push(line);
-    bytes += line.bytes?.length ?? 0;
-    if (batch.length >= maxRows || bytes >= maxBytes) {
-      yield batch;
-      batch = [];
-      bytes = 0;
+  for await (const lines of groups) {
+    for (const line of lines) {
+      batch.push(line);
+      bytes += line.bytes?.length ?? 0;
+      if (batch.length >= maxRows || bytes >= maxBytes) {
+        yield batch;
+        batch = [];
+        bytes = 0;
+      }
     }
   }
   if (batch.length > 0) yield batch;
