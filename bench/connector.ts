@@ -9,8 +9,8 @@
  * (a) connectors: from Connect (five dataConnectors PUTs) until every expected row is queryable — token,
  *     listing, paging, blob downloads over HTTPS, selection, mapping, de-duplication, writes with tokens,
  *     finished-content records and checkpoints.
- * Each phase runs after a `sync`; the two alternate for `--rounds` rounds (default 3) and the fastest run
- * of each is compared (a single run of either swings by ±20 % and more on a shared two-core machine); peak RSS is the highest of
+ * The two alternate for `--rounds` rounds (default 3, see rounds.ts) and the fastest run of each is compared
+ * (a single run of either swings by ±20 % and more on a shared two-core machine); peak RSS is the highest of
  * the connector runs. Targets: a/b >= 0.6; connector peak RSS <= 700 MiB.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -32,6 +32,7 @@ import { DEMO_TENANT_ID, startSimulator } from '../src/simulator/index.js';
 import { resolveTable } from '../src/workspace/catalog.js';
 import { builtinTables } from '../src/workspace/tables/index.js';
 import { Workspace } from '../src/workspace/workspace.js';
+import { alternateRounds, fastest, type PhaseResult, phaseLine, rate } from './rounds.js';
 
 const TABLES = [
   'OfficeActivity',
@@ -165,13 +166,6 @@ async function storedCounts(ws: Workspace): Promise<Record<Table, number>> {
   return out;
 }
 
-interface PhaseResult {
-  phase: string;
-  rows: number;
-  seconds: number;
-  maxRssMiB: number;
-}
-
 async function ceilingPhase(inputDir: string, dataDir: string): Promise<PhaseResult> {
   const ws = await Workspace.open(dataDir);
   const started = process.hrtime.bigint();
@@ -251,8 +245,6 @@ async function connectorPhase(
 
 function child(args: string[]): PhaseResult {
   // BENCH_PROFILE=<dir>: a V8 CPU profile of each phase, for finding where the time goes.
-  // No phase pays for writing back the one before it.
-  spawnSync('sync');
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
     : [];
@@ -330,47 +322,32 @@ async function main(): Promise<void> {
       `bench:connector: ${records.toLocaleString('en-US')} records in the simulator (~${perBlob} per blob; set up in ${((Date.now() - t0) / 1000).toFixed(0)} s); ${total.toLocaleString('en-US')} belong in the five connectors' tables ${JSON.stringify(expected)}; ${os.cpus().length} cores\n`,
     );
     const rounds = Math.max(1, Number(arg('rounds') ?? 3));
-    const rate = (r: PhaseResult) => r.rows / r.seconds;
-    const line = (label: string, r: PhaseResult) =>
-      `${label} ${r.rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(1)} s = ${Math.round(rate(r)).toLocaleString('en-US')} rows/s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB`;
-    const ceilings: PhaseResult[] = [];
-    const connectorRuns: PhaseResult[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      // Alternating which phase goes first, so neither always follows the other.
-      const order = round % 2 === 1 ? ['ceiling', 'connectors'] : ['connectors', 'ceiling'];
-      for (const phase of order) {
-        const data = path.join(dir, `${phase}-${round}`);
-        const result =
-          phase === 'ceiling'
-            ? child(['--phase', 'ceiling', '--input', inputDir, '--data', data])
-            : child([
-                '--phase',
-                'connectors',
-                '--info',
-                path.join(dir, 'info.json'),
-                '--expected',
-                path.join(dir, 'expected.json'),
-                '--data',
-                data,
-              ]);
-        fs.rmSync(data, { recursive: true, force: true });
-        if (result.rows !== total) throw new Error(`${phase} stored ${result.rows} rows, expected ${total}`);
-        (phase === 'ceiling' ? ceilings : connectorRuns).push(result);
-        process.stdout.write(`  round ${round} ${line(phase.padEnd(10), result)}\n`);
-      }
-    }
-    // The fastest run of each: noise on a shared machine only ever slows a run down (seen: the ceiling
-    // taking 29 s in one round and 54 s in the next), and a median of three can still pair a slowed ceiling
-    // with an unslowed pipeline.
-    const fastest = (runs: PhaseResult[]) => runs.reduce((best, r) => (rate(r) > rate(best) ? r : best));
-    const ceiling = fastest(ceilings);
-    const connectors = fastest(connectorRuns);
-    const peakRss = Math.max(...connectorRuns.map((r) => r.maxRssMiB));
+    const runs = alternateRounds(rounds, ['ceiling', 'connectors'], total, (phase, round) => {
+      const data = path.join(dir, `${phase}-${round}`);
+      const result =
+        phase === 'ceiling'
+          ? child(['--phase', 'ceiling', '--input', inputDir, '--data', data])
+          : child([
+              '--phase',
+              'connectors',
+              '--info',
+              path.join(dir, 'info.json'),
+              '--expected',
+              path.join(dir, 'expected.json'),
+              '--data',
+              data,
+            ]);
+      fs.rmSync(data, { recursive: true, force: true });
+      return result;
+    });
+    const ceiling = fastest(runs.ceiling);
+    const connectors = fastest(runs.connectors);
+    const peakRss = Math.max(...runs.connectors.map((r) => r.maxRssMiB));
     process.stdout.write(
-      `${line('(b) ceiling, native JSONEachRow stream insert of the mapped rows (fastest):', ceiling)}\n`,
+      `${phaseLine('(b) ceiling, native JSONEachRow stream insert of the mapped rows (fastest):', ceiling)}\n`,
     );
     process.stdout.write(
-      `${line('(a) connectors, Connect → all rows queryable (fastest):                     ', connectors)}\n`,
+      `${phaseLine('(a) connectors, Connect → all rows queryable (fastest):                     ', connectors)}\n`,
     );
     const ratio = rate(connectors) / rate(ceiling);
     process.stdout.write(

@@ -5,10 +5,10 @@
  *     de-duplicate, write with tokens, checkpoint after each batch.
  * (b) ceiling: the same rows, already mapped, streamed into the same table by the engine's own JSONEachRow
  *     parser (chdb's stream insert).
- * Each phase runs in its own process, so its peak RSS is its own, after a `sync` (so that no phase pays for
- * writing back the one before). The phases alternate for `--rounds` rounds (default 3) and the fastest
- * run of each is compared: on a shared two-core machine a single run of either swings by ±20 % and more. Targets (issue 2):
- * a/b >= 0.7 and pipeline peak RSS <= 600 MiB at 1M records.
+ * Each phase runs in its own process, so its peak RSS is its own; the two alternate for `--rounds` rounds
+ * (default 3, see rounds.ts) and the fastest run of each is compared: on a shared two-core machine a single
+ * run of either swings by ±20 % and more. Targets (issue 2): a/b >= 0.7 and pipeline peak RSS <= 600 MiB
+ * (the highest of the rounds) at 1M records.
  */
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -23,14 +23,7 @@ import { auditRecord } from '../src/simulator/generators/office365-audit.js';
 import { resolveTable } from '../src/workspace/catalog.js';
 import { OfficeActivity } from '../src/workspace/tables/OfficeActivity.js';
 import { Workspace } from '../src/workspace/workspace.js';
-
-interface PhaseResult {
-  phase: string;
-  rows: number;
-  seconds: number;
-  maxRssMiB: number;
-  stored: number;
-}
+import { alternateRounds, fastest, type PhaseResult, phaseLine, rate } from './rounds.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,11 +68,10 @@ async function runPhase(phase: string, input: string, dataDir: string): Promise<
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const stored = await count(ws);
   await ws.close();
-  return { phase, rows: stored, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, stored };
+  return { phase, rows: stored, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
 }
 
 function child(phase: string, input: string, dataDir: string): PhaseResult {
-  spawnSync('sync');
   const res = spawnSync(
     process.execPath,
     [fileURLToPath(import.meta.url), '--phase', phase, '--input', input, '--data', dataDir],
@@ -125,35 +117,20 @@ async function main(): Promise<void> {
       `bench:ingest: ${n.toLocaleString('en-US')} OfficeActivity records, ${(sourceBytes / n).toFixed(0)} bytes each on average, ${os.cpus().length} cores\n`,
     );
     const rounds = Math.max(1, Number(arg('rounds') ?? 3));
-    const ceilings: PhaseResult[] = [];
-    const pipelines: PhaseResult[] = [];
-    const rate = (r: PhaseResult) => r.rows / r.seconds;
-    const line = (label: string, r: PhaseResult) =>
-      `${label} ${r.rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(1)} s = ${Math.round(rate(r)).toLocaleString('en-US')} rows/s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB`;
-    for (let round = 1; round <= rounds; round++) {
-      // Alternating which phase goes first, so neither always follows the other.
-      const order = round % 2 === 1 ? ['ceiling', 'pipeline'] : ['pipeline', 'ceiling'];
-      for (const phase of order) {
-        const data = path.join(dir, `${phase}-${round}`);
-        const result = child(phase, phase === 'ceiling' ? rowsFile : source, data);
-        fs.rmSync(data, { recursive: true, force: true });
-        if (result.stored !== n) throw new Error(`${phase} stored ${result.stored} rows, expected ${n}`);
-        (phase === 'ceiling' ? ceilings : pipelines).push(result);
-        process.stdout.write(`  round ${round} ${line(phase.padEnd(8), result)}\n`);
-      }
-    }
-    // The fastest run of each: noise on a shared machine only ever slows a run down (seen: the ceiling
-    // taking 29 s in one round and 54 s in the next), and a median of three can still pair a slowed ceiling
-    // with an unslowed pipeline.
-    const fastest = (runs: PhaseResult[]) => runs.reduce((best, r) => (rate(r) > rate(best) ? r : best));
-    const ceiling = fastest(ceilings);
-    const pipeline = fastest(pipelines);
-    const peakRss = Math.max(...pipelines.map((r) => r.maxRssMiB));
+    const runs = alternateRounds(rounds, ['ceiling', 'pipeline'], n, (phase, round) => {
+      const data = path.join(dir, `${phase}-${round}`);
+      const result = child(phase, phase === 'ceiling' ? rowsFile : source, data);
+      fs.rmSync(data, { recursive: true, force: true });
+      return result;
+    });
+    const ceiling = fastest(runs.ceiling);
+    const pipeline = fastest(runs.pipeline);
+    const peakRss = Math.max(...runs.pipeline.map((r) => r.maxRssMiB));
     process.stdout.write(
-      `${line('(b) ceiling, native JSONEachRow stream insert (fastest):     ', ceiling)}\n`,
+      `${phaseLine('(b) ceiling, native JSONEachRow stream insert (fastest):     ', ceiling)}\n`,
     );
     process.stdout.write(
-      `${line('(a) pipeline, map+validate+dedupe+write+checkpoint (fastest):', pipeline)}\n`,
+      `${phaseLine('(a) pipeline, map+validate+dedupe+write+checkpoint (fastest):', pipeline)}\n`,
     );
     const ratio = rate(pipeline) / rate(ceiling);
     process.stdout.write(
