@@ -14,7 +14,8 @@ const INSERT_SETTINGS: Readonly<Record<string, string | number>> = {
   insert_deduplicate: 1,
   // Rows are validated and shaped by the pipeline; an unknown key would be a Vigil bug, so fail loudly.
   input_format_skip_unknown_fields: 0,
-  // A dynamic column's object or array arrives as JSON itself and is stored as its exact text (ingest/mapping.ts).
+  // JSON objects and arrays of dynamic and string columns arrive as JSON and are stored as their exact text
+  // (ingest/mapping.ts).
   input_format_json_read_objects_as_strings: 1,
   input_format_json_read_arrays_as_strings: 1,
   // A backfill batch can span many days (one partition each); the default limit of 100 would reject it.
