@@ -91,7 +91,7 @@ function isBlank(bytes: Uint8Array): boolean {
 export function encodeBatch(request: EncodeRequest): EncodedBatch {
   const { schema, receivedAt, workspaceId, source } = request;
   const mapper = mapperFor(schema, request.retentionDays);
-  const rowTexts: string[] = [];
+  const rows = new RowWriter(request.lines);
   const keys: string[] = [];
   const quarantineTexts: string[] = [];
   const bad: BadLine[] = [];
@@ -174,18 +174,50 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
       }
       throw err;
     }
-    rowTexts.push(mapped.json);
+    rows.append(mapped.json);
     keys.push(mapped.key);
   }
 
-  const rows = Buffer.from(rowTexts.length ? rowTexts.join('\n') + '\n' : '');
-  // Row boundaries: every line break in `rows` ends a row (JSON text never holds a raw line break).
-  const rowEnds = new Uint32Array(rowTexts.length);
-  let at = 0;
-  for (let i = 0; i < rowEnds.length; i++) {
-    at = rows.indexOf(10, at) + 1;
-    rowEnds[i] = at;
-  }
   const quarantineBytes = Buffer.from(quarantineTexts.length ? quarantineTexts.join('\n') + '\n' : '');
-  return { rows, rowEnds, keys, quarantine: quarantineBytes, bad, lines, skipped };
+  return { rows: rows.bytes(), rowEnds: rows.ends(), keys, quarantine: quarantineBytes, bad, lines, skipped };
+}
+
+/**
+ * The batch's rows as UTF-8, one line each, written as each row is made. Encoding a row right away lets its
+ * text (a rope of a few dozen pieces) die young; holding every row's text until the batch ends and joining
+ * them then made the pieces outlive a scavenge or two and cost ~10 % more CPU per record.
+ */
+class RowWriter {
+  private buffer: Buffer;
+  private length = 0;
+  private readonly rowEnds: number[] = [];
+
+  constructor(lines: readonly RawLine[]) {
+    // Rows are usually a little shorter than their source lines; grow when they are not.
+    let estimate = 64 * 1024;
+    for (const line of lines) estimate += line.length;
+    this.buffer = Buffer.allocUnsafe(estimate);
+  }
+
+  append(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8; one more for the line break.
+    const room = text.length * 3 + 1;
+    if (this.length + room > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + room));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.length += this.buffer.write(text, this.length, 'utf8');
+    this.buffer[this.length++] = 10;
+    this.rowEnds.push(this.length);
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  /** The byte offset just after each row's line break. */
+  ends(): Uint32Array {
+    return Uint32Array.from(this.rowEnds);
+  }
 }

@@ -25,4 +25,11 @@ describe('ChdbLogStore: the engine it loads', () => {
     expect(stats).toMatch(/opt\.narenas: 1\b/);
     expect(stats).toMatch(/opt\.percpu_arena: "disabled"/);
   });
+
+  it('runs merges at a lower CPU priority than writes and queries', async () => {
+    const [row] = await store.query<{ nice: string }>(
+      "SELECT getServerSetting('os_threads_nice_value_merge_mutate') AS nice",
+    );
+    expect(Number(row?.nice)).toBe(10);
+  });
 });
