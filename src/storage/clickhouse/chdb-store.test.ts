@@ -26,10 +26,11 @@ describe('ChdbLogStore: the engine it loads', () => {
     expect(stats).toMatch(/opt\.percpu_arena: "disabled"/);
   });
 
-  it('runs merges at a lower CPU priority than writes and queries', async () => {
-    const [row] = await store.query<{ nice: string }>(
-      "SELECT getServerSetting('os_threads_nice_value_merge_mutate') AS nice",
+  it('runs merges at a lower CPU priority than writes and queries, at most one per core', async () => {
+    const [row] = await store.query<{ nice: string; ratio: string }>(
+      "SELECT getServerSetting('os_threads_nice_value_merge_mutate') AS nice, getServerSetting('background_merges_mutations_concurrency_ratio') AS ratio",
     );
     expect(Number(row?.nice)).toBe(10);
+    expect(Number(row?.ratio)).toBe(1);
   });
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Session } from 'chdb';
 import { type InsertOptions, type LogStore, LogStoreError } from '../log-store.js';
@@ -33,14 +34,21 @@ const INSERT_SETTINGS: Readonly<Record<string, string | number>> = {
 const ENGINE_ALLOCATOR_CONF = 'dirty_decay_ms:300,percpu_arena:disabled,narenas:1';
 
 /**
- * Server settings of the embedded engine. Merges run at a lower CPU priority (`nice` 10, the engine's own
- * setting for it; it needs no privilege to lower a priority): on a small machine a merge otherwise takes
- * the CPU a connector's writes or an analyst's query is waiting for, and only postponing merges a little is
- * cheap. Writing 1M OfficeActivity records took 40-57 s with merges at the same priority, 31 s with them at
- * 10, on two cores; the table held ~100 parts when the writes finished instead of ~25, and merged them down
- * within seconds after (bench/README.md).
+ * Server settings of the embedded engine: merges come after writes and queries.
+ * - Merge threads run at `nice` 10 (the engine's own setting; lowering a priority needs no privilege). On a
+ *   two-core machine merges otherwise take the CPU a connector's writes or an analyst's query waits for:
+ *   writing 1M OfficeActivity records took 36-57 s with merges at the same priority, 31-33 s at 10. A table
+ *   holds more parts while a large backfill runs and merges them down once the CPU is free; past
+ *   `parts_to_delay_insert` the engine slows inserts down itself, so parts cannot pile up without bound.
+ * - At most one merge per core at once (the default allows 32): merges that wait for the CPU each hold read
+ *   buffers for every part they merge, and four of them at once took that 1M write to 630 MiB; two stay
+ *   under 590 MiB (bench/README.md).
  */
-const ENGINE_SERVER_ARGS = ['--os_threads_nice_value_merge_mutate=10'];
+const ENGINE_SERVER_ARGS = [
+  '--os_threads_nice_value_merge_mutate=10',
+  `--background_pool_size=${Math.max(2, os.availableParallelism())}`,
+  '--background_merges_mutations_concurrency_ratio=1',
+];
 
 /** Loads chdb (and with it the engine) once, after its allocator is configured. */
 let chdbModule: Promise<typeof import('chdb')> | undefined;

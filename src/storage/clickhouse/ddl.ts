@@ -14,7 +14,9 @@ export const DEDUPLICATION_WINDOW = 10_000;
  * - fewer, wider merges: writers insert many small parts (a connector's blob holds ~1,000 records), and the
  *   default selector rewrote each row ~2.5 times while the connectors ingested (a whole core of a two-core
  *   machine spent merging). Waiting for at least 8 parts and a larger size ratio cut merge time from 71 s to
- *   37 s in the connector benchmark; the table still ends at the same few parts.
+ *   37 s in the connector benchmark; the table still ends at the same few parts. At most 8 parts a merge
+ *   (the default is 100): merges run at low priority (chdb-store.ts), so parts gather while a backfill
+ *   runs, and one merge of dozens of parts holds a read buffer for each.
  */
 const TABLE_SETTINGS = [
   `non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`,
@@ -23,6 +25,7 @@ const TABLE_SETTINGS = [
   'vertical_merge_algorithm_min_columns_to_activate = 1',
   'merge_selector_base = 10',
   'min_parts_to_merge_at_once = 8',
+  'max_parts_to_merge_at_once = 8',
 ].join(', ');
 
 /** Quotes an identifier for ClickHouse; table and column names come from the catalog, but stay safe anyway. */
