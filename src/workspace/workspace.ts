@@ -2,7 +2,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ChdbLogStore } from '../storage/clickhouse/chdb-store.js';
-import { addColumnsSql, alterRetentionSql, createTableSql } from '../storage/clickhouse/ddl.js';
+import {
+  addColumnsSql,
+  alterRetentionSql,
+  alterTableSettingsSql,
+  createTableSql,
+} from '../storage/clickhouse/ddl.js';
 import { CheckpointRepository } from '../storage/control/checkpoints.js';
 import { type ControlDb, openControlDb } from '../storage/control/database.js';
 import { SettingsRepository } from '../storage/control/settings.js';
@@ -94,11 +99,18 @@ export class Workspace {
     return ws;
   }
 
-  /** Creates missing tables and adds columns the catalog gained since a table was created. */
+  /**
+   * Creates missing tables; brings existing ones up to date: columns the catalog gained and table settings
+   * changed since the table was created.
+   */
   private async ensureTables(): Promise<void> {
     const existing = await this.store.query<{ table: string; name: string }>(
       `SELECT table, name FROM system.columns WHERE database = ${sqlString(this.store.database)}`,
     );
+    const engines = await this.store.query<{ name: string; engine_full: string }>(
+      `SELECT name, engine_full FROM system.tables WHERE database = ${sqlString(this.store.database)}`,
+    );
+    const engineFull = new Map(engines.map((t) => [t.name, t.engine_full]));
     const columnsByTable = new Map<string, Set<string>>();
     for (const row of existing) {
       const set = columnsByTable.get(row.table) ?? new Set<string>();
@@ -111,6 +123,8 @@ export class Workspace {
         await this.store.command(createTableSql(this.store.database, table));
       } else {
         for (const sql of addColumnsSql(this.store.database, table, have)) await this.store.command(sql);
+        const settings = alterTableSettingsSql(this.store.database, table, engineFull.get(table.name) ?? '');
+        if (settings) await this.store.command(settings);
       }
     }
   }

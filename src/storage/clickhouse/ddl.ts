@@ -68,6 +68,19 @@ function retentionClause(days: number): string {
   return `TTL toDateTime(TimeGenerated) + INTERVAL ${Math.trunc(days)} DAY`;
 }
 
+/**
+ * Brings a table created by an earlier Vigil to the current settings (`CREATE TABLE IF NOT EXISTS` leaves an
+ * existing table as it was); undefined when `engineFull` (system.tables) already has them all.
+ */
+export function alterTableSettingsSql(
+  database: string,
+  table: ResolvedTable,
+  engineFull: string,
+): string | undefined {
+  if (TABLE_SETTINGS.split(', ').every((setting) => engineFull.includes(setting))) return undefined;
+  return `ALTER TABLE ${qualified(database, table.name)} MODIFY SETTING ${TABLE_SETTINGS}`;
+}
+
 export function alterRetentionSql(database: string, table: ResolvedTable): string {
   return `ALTER TABLE ${qualified(database, table.name)} MODIFY ${retentionClause(table.retentionDays)}`;
 }
