@@ -287,10 +287,10 @@ export class IngestService {
               .update(group.map((b) => b.token).join('\n'))
               .digest('base64url')}`;
       const token = `${this.runId}:${member}`;
-      await ws.store.insertJsonEachRow(table.name, Buffer.concat(rowChunks), { token });
+      await ws.store.insertJsonEachRow(table.name, joined(rowChunks), { token });
       // Quarantine rows have no record key: their token stays replay-stable, so a replay after a crash does
       // not quarantine the same records twice.
-      await ws.store.insertJsonEachRow(QUARANTINE_TABLE, Buffer.concat(quarantineChunks), {
+      await ws.store.insertJsonEachRow(QUARANTINE_TABLE, joined(quarantineChunks), {
         token: `${member}:q`,
       });
     } catch (err) {
@@ -461,6 +461,11 @@ function dropStoredKeys(
   if (all.length > runStart) kept.push(all.subarray(runStart));
   return { rows: Buffer.concat(kept), written, duplicates };
 }
+/** The chunks as one buffer; a lone chunk as it is (`Buffer.concat` would copy it). */
+function joined(chunks: readonly Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
 /** Groups lines into batches of at most `maxRows` lines and about `maxBytes` bytes. */
 async function* batches(
   groups: AsyncIterable<Line[]>,
