@@ -32,7 +32,7 @@ import { DEMO_TENANT_ID, startSimulator } from '../src/simulator/index.js';
 import { resolveTable } from '../src/workspace/catalog.js';
 import { builtinTables } from '../src/workspace/tables/index.js';
 import { Workspace } from '../src/workspace/workspace.js';
-import { alternateRounds, fastest, type PhaseResult, phaseLine, rate } from './rounds.js';
+import { alternateRounds, type PhaseResult, printComparison } from './rounds.js';
 
 const TABLES = [
   'OfficeActivity',
@@ -340,18 +340,11 @@ async function main(): Promise<void> {
       fs.rmSync(data, { recursive: true, force: true });
       return result;
     });
-    const ceiling = fastest(runs.ceiling);
-    const connectors = fastest(runs.connectors);
-    const peakRss = Math.max(...runs.connectors.map((r) => r.maxRssMiB));
-    process.stdout.write(
-      `${phaseLine('(b) ceiling, native JSONEachRow stream insert of the mapped rows (fastest):', ceiling)}\n`,
-    );
-    process.stdout.write(
-      `${phaseLine('(a) connectors, Connect → all rows queryable (fastest):                     ', connectors)}\n`,
-    );
-    const ratio = rate(connectors) / rate(ceiling);
-    process.stdout.write(
-      `ratio a/b = ${ratio.toFixed(2)} (target >= 0.60); connector peak RSS ${peakRss.toFixed(0)} MiB, the highest of ${rounds} (target <= 700 MiB)\n`,
+    printComparison(
+      runs,
+      { phase: 'ceiling', label: 'ceiling, native JSONEachRow stream insert of the mapped rows' },
+      { phase: 'connectors', label: 'connectors, Connect → all rows queryable', rssName: 'connector' },
+      { ratio: 0.6, peakRssMiB: 700 },
     );
   } finally {
     sim?.kill('SIGKILL');

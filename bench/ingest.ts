@@ -23,7 +23,7 @@ import { auditRecord } from '../src/simulator/generators/office365-audit.js';
 import { resolveTable } from '../src/workspace/catalog.js';
 import { OfficeActivity } from '../src/workspace/tables/OfficeActivity.js';
 import { Workspace } from '../src/workspace/workspace.js';
-import { alternateRounds, fastest, type PhaseResult, phaseLine, rate } from './rounds.js';
+import { alternateRounds, type PhaseResult, printComparison } from './rounds.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -123,18 +123,11 @@ async function main(): Promise<void> {
       fs.rmSync(data, { recursive: true, force: true });
       return result;
     });
-    const ceiling = fastest(runs.ceiling);
-    const pipeline = fastest(runs.pipeline);
-    const peakRss = Math.max(...runs.pipeline.map((r) => r.maxRssMiB));
-    process.stdout.write(
-      `${phaseLine('(b) ceiling, native JSONEachRow stream insert (fastest):     ', ceiling)}\n`,
-    );
-    process.stdout.write(
-      `${phaseLine('(a) pipeline, map+validate+dedupe+write+checkpoint (fastest):', pipeline)}\n`,
-    );
-    const ratio = rate(pipeline) / rate(ceiling);
-    process.stdout.write(
-      `ratio a/b = ${ratio.toFixed(2)} (target >= 0.70); pipeline peak RSS ${peakRss.toFixed(0)} MiB, the highest of ${rounds} (target <= 600 MiB)\n`,
+    printComparison(
+      runs,
+      { phase: 'ceiling', label: 'ceiling, native JSONEachRow stream insert' },
+      { phase: 'pipeline', label: 'pipeline, map+validate+dedupe+write+checkpoint', rssName: 'pipeline' },
+      { ratio: 0.7, peakRssMiB: 600 },
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

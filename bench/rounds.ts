@@ -55,3 +55,30 @@ export function alternateRounds<P extends string>(
 export function fastest(runs: readonly PhaseResult[]): PhaseResult {
   return runs.reduce((best, r) => (rate(r) > rate(best) ? r : best));
 }
+
+/** One side of a comparison: which phase, and how its fastest run is labelled. */
+export interface ComparedPhase<P extends string> {
+  readonly phase: P;
+  readonly label: string;
+}
+
+/**
+ * Prints (b) the ceiling's and (a) the measured phase's fastest runs, their ratio a/b and the measured phase's
+ * highest peak RSS, each against its target.
+ */
+export function printComparison<P extends string>(
+  runs: Record<P, PhaseResult[]>,
+  ceiling: ComparedPhase<P>,
+  measured: ComparedPhase<P> & { readonly rssName: string },
+  targets: { readonly ratio: number; readonly peakRssMiB: number },
+): void {
+  const b = fastest(runs[ceiling.phase]);
+  const a = fastest(runs[measured.phase]);
+  const peakRss = Math.max(...runs[measured.phase].map((r) => r.maxRssMiB));
+  const width = Math.max(ceiling.label.length, measured.label.length);
+  process.stdout.write(`${phaseLine(`(b) ${ceiling.label} (fastest):`.padEnd(width + 15), b)}\n`);
+  process.stdout.write(`${phaseLine(`(a) ${measured.label} (fastest):`.padEnd(width + 15), a)}\n`);
+  process.stdout.write(
+    `ratio a/b = ${(rate(a) / rate(b)).toFixed(2)} (target >= ${targets.ratio.toFixed(2)}); ${measured.rssName} peak RSS ${peakRss.toFixed(0)} MiB, the highest of ${runs[measured.phase].length} (target <= ${targets.peakRssMiB} MiB)\n`,
+  );
+}

@@ -190,9 +190,12 @@ export function encodeBatch(request: EncodeRequest): EncodedBatch {
 class RowWriter {
   private buffer: Buffer;
   private length = 0;
-  private readonly rowEnds: number[] = [];
+  /** The byte offset just after each row's line break; a batch has at most one row a line. */
+  private readonly rowEnds: Uint32Array;
+  private rows = 0;
 
   constructor(lines: readonly RawLine[]) {
+    this.rowEnds = new Uint32Array(lines.length);
     // Rows are usually a little shorter than their source lines; grow when they are not.
     let estimate = 64 * 1024;
     for (const line of lines) estimate += line.length;
@@ -209,7 +212,7 @@ class RowWriter {
     }
     this.length += this.buffer.write(text, this.length, 'utf8');
     this.buffer[this.length++] = 10;
-    this.rowEnds.push(this.length);
+    this.rowEnds[this.rows++] = this.length;
   }
 
   /** The rows written; copied to a buffer of their size when the estimate left a quarter or more unused. */
@@ -219,8 +222,7 @@ class RowWriter {
     return this.length * 4 < this.buffer.length * 3 ? Buffer.from(rows) : rows;
   }
 
-  /** The byte offset just after each row's line break. */
   ends(): Uint32Array {
-    return Uint32Array.from(this.rowEnds);
+    return this.rowEnds.subarray(0, this.rows);
   }
 }

@@ -403,26 +403,18 @@ describe('RowMapper.mapToJson', () => {
   it('writes a dynamic object or array as JSON, a dynamic scalar as its JSON text in a string', () => {
     const mapper = new RowMapper(resolveTable(OfficeActivity));
     const received = '2026-11-27 00:00:00.0000000';
-    const tail = ',"_BilledSize":1';
-    const object = mapper.mapToJson(
-      { Id: 'a', ExtraProperties: [{ Name: 'x"y', Value: 'é' }] },
-      received,
-      tail,
+    const json = (record: Record<string, unknown>) =>
+      mapper.mapToJson(record, received, ',"_BilledSize":1').json;
+    expect(json({ Id: 'a', ExtraProperties: [{ Name: 'x"y', Value: 'é' }] })).toContain(
+      '"ExtraProperties":[{"Name":"x\\"y","Value":"é"}]',
     );
-    expect(object.json).toContain('"ExtraProperties":[{"Name":"x\\"y","Value":"é"}]');
-    const text = mapper.mapToJson({ Id: 'b', ExtraProperties: '{"A": 1}' }, received, tail);
-    expect(text.json).toContain('"ExtraProperties":{"A":1}');
-    const scalar = mapper.mapToJson({ Id: 'c', ExtraProperties: 'plain' }, received, tail);
-    expect(scalar.json).toContain('"ExtraProperties":"\\"plain\\""');
+    expect(json({ Id: 'b', ExtraProperties: '{"A": 1}' })).toContain('"ExtraProperties":{"A":1}');
+    expect(json({ Id: 'c', ExtraProperties: 'plain' })).toContain('"ExtraProperties":"\\"plain\\""');
     // A string column given an object (Parameters holds the cmdlet parameters' JSON text): written as JSON.
-    const parameters = mapper.mapToJson(
-      { Id: 'd', Parameters: [{ Name: 'Identity', Value: 'x' }] },
-      received,
-      tail,
+    expect(json({ Id: 'd', Parameters: [{ Name: 'Identity', Value: 'x' }] })).toContain(
+      '"Parameters":[{"Name":"Identity","Value":"x"}]',
     );
-    expect(parameters.json).toContain('"Parameters":[{"Name":"Identity","Value":"x"}]');
-    const plainText = mapper.mapToJson({ Id: 'e', Parameters: '[not json' }, received, tail);
-    expect(plainText.json).toContain('"Parameters":"[not json"');
+    expect(json({ Id: 'e', Parameters: '[not json' })).toContain('"Parameters":"[not json"');
   });
 
   it('rejects what map() rejects', () => {

@@ -461,6 +461,7 @@ function dropStoredKeys(
   if (all.length > runStart) kept.push(all.subarray(runStart));
   return { rows: Buffer.concat(kept), written, duplicates };
 }
+
 /** The chunks as one buffer; a lone chunk as it is (`Buffer.concat` would copy it). */
 function joined(chunks: readonly Buffer[]): Buffer {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);

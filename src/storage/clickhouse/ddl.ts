@@ -18,7 +18,7 @@ export const DEDUPLICATION_WINDOW = 10_000;
  *   (the default is 100): merges run at low priority (chdb-store.ts), so parts gather while a backfill
  *   runs, and one merge of dozens of parts holds a read buffer for each.
  */
-const TABLE_SETTINGS = [
+const TABLE_SETTING_LIST = [
   `non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`,
   'ttl_only_drop_parts = 1',
   'vertical_merge_algorithm_min_rows_to_activate = 1',
@@ -26,7 +26,8 @@ const TABLE_SETTINGS = [
   'merge_selector_base = 10',
   'min_parts_to_merge_at_once = 8',
   'max_parts_to_merge_at_once = 8',
-].join(', ');
+];
+const TABLE_SETTINGS = TABLE_SETTING_LIST.join(', ');
 
 /** Quotes an identifier for ClickHouse; table and column names come from the catalog, but stay safe anyway. */
 export function ident(name: string): string {
@@ -77,7 +78,9 @@ export function alterTableSettingsSql(
   table: ResolvedTable,
   engineFull: string,
 ): string | undefined {
-  if (TABLE_SETTINGS.split(', ').every((setting) => engineFull.includes(setting))) return undefined;
+  // Settings end at a comma or the end of the text (so `= 8` is not taken for `= 80`).
+  const have = `${engineFull},`;
+  if (TABLE_SETTING_LIST.every((setting) => have.includes(`${setting},`))) return undefined;
   return `ALTER TABLE ${qualified(database, table.name)} MODIFY SETTING ${TABLE_SETTINGS}`;
 }
 
