@@ -265,6 +265,10 @@ async function startSimulatorProcess(
   const proc = spawn(
     process.execPath,
     [
+      // The simulator stands in for Microsoft's service but shares this machine's cores. It holds the truth
+      // of every record it made (a million objects that each major GC marks); a larger young generation
+      // lets each served blob's buffers die young instead of forcing those GCs: 9 → 7 CPU s a run.
+      '--max-semi-space-size=64',
       fileURLToPath(import.meta.url),
       '--phase',
       'simulator',

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCast } from '../../src/simulator/generators/cast.js';
+import { tenantDomain } from '../../src/simulator/tenants.js';
 import { CONNECT_ALL, compare, type Harness, healthRows, isExact, startHarness, waitFor } from './harness.js';
 
 // chdb: one workspace per test file (process).
@@ -48,6 +50,17 @@ describe('the five Office-fed connectors against the simulated tenant', () => {
       expect.arrayContaining(['Exchange', 'SharePoint', 'MicrosoftTeams']),
     );
     expect(names.every((n) => !/^\d+$/.test(n))).toBe(true);
+    // The cast's accented display names arrive as they were sent (blobs holding one are decoded as UTF-8,
+    // the others as ASCII).
+    const tenant = h.sim.tenants[0]!;
+    const cast = buildCast(7, tenant.tenantId, tenantDomain(tenant));
+    const displayNames = new Set(cast.users.map((u) => u.displayName));
+    const resolved = await h.ws.store.query<{ name: string }>(
+      "SELECT DISTINCT ModifiedObjectResolvedName AS name FROM vigil.OfficeActivity WHERE ModifiedObjectResolvedName != ''",
+    );
+    expect(resolved.length).toBeGreaterThan(0);
+    for (const r of resolved) expect(displayNames).toContain(r.name);
+    expect(resolved.some((r) => /[^\x00-\x7f]/.test(r.name))).toBe(true);
 
     const [crm] = await h.ws.store.query<{ n: string; entities: string }>(
       "SELECT count() AS n, uniqExact(EntityName) AS entities FROM vigil.Dynamics365Activity WHERE OfficeWorkload = 'CRM'",

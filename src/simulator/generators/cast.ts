@@ -153,13 +153,15 @@ const FIRST = [
   'Allan',
   'Christie',
   'Enrico',
+  'Zoë',
+  'José',
 ];
 const LAST = [
   'Vance',
   'Wilber',
   'Siciliani',
   'Archie',
-  'Mueller',
+  'Müller',
   'Langer',
   'Lorenz',
   'Sherman',
@@ -169,7 +171,7 @@ const LAST = [
   'Bowen',
   'Graham',
   'Wilke',
-  'Fernandez',
+  'Fernández',
   'Gupta',
 ];
 const DEPARTMENTS = [
@@ -203,7 +205,9 @@ export function buildCast(seed: number, tenantId: string, domain: string): Cast 
   while (users.length < 60) {
     const first = pick(r, FIRST);
     const last = pick(r, LAST);
-    const upn = `${first}.${last}@${mailDomain}`.toLowerCase();
+    // Display names keep their accents (real tenants have them, and so must every decoder on the way);
+    // sign-in names are ASCII, as Entra ID's are.
+    const upn = `${first}.${last}@${mailDomain}`.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
     if (seen.has(upn)) continue;
     seen.add(upn);
     users.push({

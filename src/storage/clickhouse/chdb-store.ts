@@ -22,6 +22,10 @@ const INSERT_SETTINGS: Readonly<Record<string, string | number>> = {
   // A backfill batch can span many days (one partition each); the default limit of 100 would reject it.
   max_partitions_per_insert_block: 1000,
   throw_on_max_partitions_per_insert_block: 0,
+  // One thread parses each insert. A batch (≤ 8 MiB, ingest/service.ts) is below the engine's 10 MiB
+  // parallel-parsing chunk, so the segmenting and parser threads only added hand-offs: the connector
+  // benchmark's process used ~7 % less CPU without them (bench/README.md).
+  input_format_parallel_parsing: 0,
 };
 
 /**
@@ -29,9 +33,11 @@ const INSERT_SETTINGS: Readonly<Record<string, string | number>> = {
  * when the library loads). ClickHouse's build keeps freed pages for 5 s in one arena per CPU; an insert
  * churns tens of MiB, so the process carried ~100 MiB of freed-but-kept pages. Returning them after 300 ms
  * from one arena took the connector benchmark's peak RSS from 735 to 651 MiB at the same speed
- * (bench/README.md). A `JE_MALLOC_CONF` set by the operator is left as it is.
+ * (bench/README.md). Each of the engine's threads (dozens) also keeps a cache of freed blocks; caching only
+ * blocks of up to 4 KiB (`lg_tcache_max:12`, default 32 KiB) took ~30 MiB more off that peak at the same
+ * CPU. A `JE_MALLOC_CONF` set by the operator is left as it is.
  */
-const ENGINE_ALLOCATOR_CONF = 'dirty_decay_ms:300,percpu_arena:disabled,narenas:1';
+const ENGINE_ALLOCATOR_CONF = 'dirty_decay_ms:300,percpu_arena:disabled,narenas:1,lg_tcache_max:12';
 
 /**
  * Server settings of the embedded engine: merges come after writes and queries.

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { RawLine } from '../../../ingest/batch-encoder.js';
 import { compileSelector, type RecordSelector } from '../../../ingest/select.js';
 import type { IngestBatchSummary, IngestService } from '../../../ingest/service.js';
@@ -396,7 +397,9 @@ export class ManagementActivityFeed {
 function parseContent(body: Buffer, contentId: string): RawLine[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    // Audit content is nearly always ASCII, which decodes as Latin-1 at memory speed (the same string);
+    // UTF-8 decoding of it took ~3× as long (bench/README.md).
+    parsed = JSON.parse(isAscii(body) ? body.toString('latin1') : body.toString('utf8'));
   } catch (err) {
     throw new SourceError(
       TRANSPORT_OUTCOME,
