@@ -33,6 +33,13 @@ export interface RuntimeOptions {
    * so nothing available at Connect is left behind; lower it to start closer to now.
    */
   readonly initialLookbackMs: number;
+  /**
+   * A new feed waits this long before its first poll, so that data types connected together (a script's
+   * PUTs one after another, several connectors of one tenant) share its first listing: a data type that
+   * joins a feed whose poll is already running waits for the next poll, which fetches the backfill's blobs
+   * again for it (in the connector benchmark every Audit.General blob was fetched twice).
+   */
+  readonly settleMs: number;
   /** A data type with no successful poll for this many intervals is reported as stalled. */
   readonly stallIntervals: number;
   readonly summaryIntervalMs: number;
@@ -51,6 +58,7 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   delayMs: 60_000,
   overlapMs: 60 * 60_000,
   initialLookbackMs: 7 * 24 * 3600_000,
+  settleMs: 1000,
   stallIntervals: 5,
   summaryIntervalMs: 3600_000,
   // Enough blobs in flight that their rows form inserts of thousands (IngestService groups them); each
@@ -306,6 +314,8 @@ export class ConnectorRuntime {
 
   private async runLoop(loop: FeedLoop): Promise<void> {
     const { stop } = loop;
+    // Not cut short by a wake: the wake that comes with each Connect is what this waits out.
+    await sleep(this.options.settleMs, stop.signal).catch(() => undefined);
     while (!stop.signal.aborted && !this.stopped) {
       await this.acquireSlot(stop.signal).catch(() => undefined);
       if (stop.signal.aborted) break;
