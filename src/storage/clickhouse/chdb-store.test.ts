@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChdbLogStore, Slots } from './chdb-store.js';
+import { ChdbLogStore } from './chdb-store.js';
 
 let dir: string;
 let store: ChdbLogStore;
@@ -24,7 +24,6 @@ describe('ChdbLogStore: the engine it loads', () => {
     expect(stats).toMatch(/opt\.dirty_decay_ms: 300\b/);
     expect(stats).toMatch(/opt\.narenas: 1\b/);
     expect(stats).toMatch(/opt\.percpu_arena: "disabled"/);
-    expect(stats).toMatch(/opt\.tcache_max: 4096\b/);
   });
 
   it('runs merges at a lower CPU priority than writes and queries, at most one per core', async () => {
@@ -33,30 +32,5 @@ describe('ChdbLogStore: the engine it loads', () => {
     );
     expect(Number(row?.nice)).toBe(10);
     expect(Number(row?.ratio)).toBe(1);
-  });
-});
-
-describe('Slots (inserts at once)', () => {
-  it('lets `limit` holders in, queues the rest in arrival order, and passes each freed slot on', async () => {
-    const slots = new Slots(2);
-    const order: string[] = [];
-    const holder = async (name: string, release: Promise<void>) => {
-      await slots.take();
-      order.push(`in ${name}`);
-      await release;
-      order.push(`out ${name}`);
-      slots.give();
-    };
-    let releaseA!: () => void;
-    const a = holder('a', new Promise((r) => (releaseA = r)));
-    const b = holder('b', new Promise(() => undefined));
-    const c = holder('c', Promise.resolve());
-    const d = holder('d', Promise.resolve());
-    await new Promise((r) => setTimeout(r, 10));
-    expect(order).toEqual(['in a', 'in b']);
-    releaseA();
-    await Promise.all([a, c, d]);
-    expect(order).toEqual(['in a', 'in b', 'out a', 'in c', 'out c', 'in d', 'out d']);
-    void b;
   });
 });

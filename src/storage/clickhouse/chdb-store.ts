@@ -93,13 +93,6 @@ function toStoreError(err: unknown, doing: string): LogStoreError {
 export class ChdbLogStore implements LogStore {
   readonly engine = 'chdb';
   private closed = false;
-  /**
-   * Inserts the engine runs at once: one per core (the libuv pool would allow four). Each is CPU-bound and
-   * holds its parse buffers and a writer per column while it runs, so more at once than there are cores
-   * adds memory, not speed; the five Office-fed tables are written together since their feeds share the
-   * first listing. Queries are not limited.
-   */
-  private readonly insertSlots = new Slots(Math.max(2, os.availableParallelism()));
 
   private constructor(
     private readonly session: Session,
@@ -160,7 +153,6 @@ export class ChdbLogStore implements LogStore {
     const settings = options.token
       ? { ...INSERT_SETTINGS, insert_deduplication_token: options.token }
       : INSERT_SETTINGS;
-    await this.insertSlots.take();
     try {
       await this.session.insert({
         // chdb takes a plain `db.table` here and checks it is [A-Za-z0-9_] segments itself.
@@ -172,8 +164,6 @@ export class ChdbLogStore implements LogStore {
     } catch (err) {
       const e = toStoreError(err, `insert into ${table} failed`);
       throw new LogStoreError('InsertRejected', e.message, e.engineCode);
-    } finally {
-      this.insertSlots.give();
     }
   }
 
@@ -200,28 +190,5 @@ export class ChdbLogStore implements LogStore {
 
   private assertOpen(): void {
     if (this.closed) throw new LogStoreError('StoreFailed', 'the store is closed');
-  }
-}
-
-/** A counting semaphore: at most `limit` holders at once, the rest wait in arrival order. */
-export class Slots {
-  private held = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async take(): Promise<void> {
-    if (this.held < this.limit) {
-      this.held++;
-      return;
-    }
-    // The slot passes straight from giver to waiter, so `held` stays counted.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.held--;
   }
 }
