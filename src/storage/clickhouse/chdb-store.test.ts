@@ -18,12 +18,13 @@ afterAll(async () => {
 });
 
 describe('ChdbLogStore: the engine it loads', () => {
-  it('runs the engine with Vigil’s allocator settings (freed pages returned after 300 ms, one arena)', async () => {
+  it('runs the engine with Vigil’s allocator settings (freed pages returned after 300 ms, one arena, 4 KiB thread caches)', async () => {
     const [row] = await store.query<Record<string, string>>('SELECT * FROM system.jemalloc_stats');
     const stats = String(Object.values(row ?? {})[0]);
     expect(stats).toMatch(/opt\.dirty_decay_ms: 300\b/);
     expect(stats).toMatch(/opt\.narenas: 1\b/);
     expect(stats).toMatch(/opt\.percpu_arena: "disabled"/);
+    expect(stats).toMatch(/opt\.tcache_max: 4096\b/);
   });
 
   it('runs merges at a lower CPU priority than writes and queries, at most one per core', async () => {
