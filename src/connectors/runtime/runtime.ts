@@ -34,10 +34,11 @@ export interface RuntimeOptions {
    */
   readonly initialLookbackMs: number;
   /**
-   * A new feed waits this long before its first poll, so that data types connected together (a script's
-   * PUTs one after another, several connectors of one tenant) share its first listing: a data type that
-   * joins a feed whose poll is already running waits for the next poll, which fetches the backfill's blobs
-   * again for it (in the connector benchmark every Audit.General blob was fetched twice).
+   * A feed made by a Connect waits this long before its first poll, so that data types connected together
+   * (a script's PUTs one after another, several connectors of one tenant) share its first listing: a data
+   * type that joins a feed whose poll is already running waits for the next poll, which fetches the
+   * backfill's blobs again for it (in the connector benchmark every Audit.General blob was fetched twice).
+   * Feeds made at start, when everything connected is known, poll at once.
    */
   readonly settleMs: number;
   /** A data type with no successful poll for this many intervals is reported as stalled. */
@@ -114,6 +115,7 @@ export class ConnectorRuntime {
   private readonly slotWaiters: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private started = false;
   private reconciling: Promise<void> = Promise.resolve();
 
   constructor(
@@ -138,6 +140,8 @@ export class ConnectorRuntime {
   /** Starts polling what is connected, plus the stall check and the failure summary. */
   async start(): Promise<void> {
     await this.reconcile();
+    // Feeds made from here on come from a Connect, and wait `settleMs` for the data types connected with it.
+    this.started = true;
     const stallCheck = setInterval(() => void this.checkStalls(), this.options.pollIntervalMs);
     const summary = setInterval(
       () => void this.health.summarise(this.subjects()).catch(() => undefined),
@@ -240,7 +244,8 @@ export class ConnectorRuntime {
         failures: 0,
         running: Promise.resolve(),
       };
-      loop.running = this.runLoop(loop);
+      // At start every connected data type is already known: poll at once.
+      loop.running = this.runLoop(loop, this.started ? this.options.settleMs : 0);
       this.feeds.set(key, loop);
     }
   }
@@ -312,10 +317,10 @@ export class ConnectorRuntime {
     this.health.forget(name);
   }
 
-  private async runLoop(loop: FeedLoop): Promise<void> {
+  private async runLoop(loop: FeedLoop, settleMs: number): Promise<void> {
     const { stop } = loop;
     // Not cut short by a wake: the wake that comes with each Connect is what this waits out.
-    await sleep(this.options.settleMs, stop.signal).catch(() => undefined);
+    if (settleMs > 0) await sleep(settleMs, stop.signal).catch(() => undefined);
     while (!stop.signal.aborted && !this.stopped) {
       await this.acquireSlot(stop.signal).catch(() => undefined);
       if (stop.signal.aborted) break;
