@@ -40,6 +40,7 @@ const TUNABLE: readonly (keyof RuntimeOptions)[] = [
   'delayMs',
   'overlapMs',
   'initialLookbackMs',
+  'settleMs',
   'stallIntervals',
   'summaryIntervalMs',
   'fetchConcurrency',
