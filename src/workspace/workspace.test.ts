@@ -34,7 +34,8 @@ describe('Workspace.open on a data directory an earlier Vigil wrote', () => {
     ws = await Workspace.open(dir);
     try {
       const settings = await engineFull(ws, 'OfficeActivity');
-      expect(settings).toContain('max_parts_to_merge_at_once = 8');
+      expect(settings).toContain('max_parts_to_merge_at_once = 16');
+      expect(settings).toContain('min_age_to_force_merge_on_partition_only = 1');
       expect(settings).toContain('merge_selector_base = 10');
       expect(await ws.store.query('SELECT OfficeId FROM vigil.OfficeActivity')).toEqual([{ OfficeId: 'a' }]);
     } finally {

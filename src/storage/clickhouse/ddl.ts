@@ -13,10 +13,15 @@ export const DEDUPLICATION_WINDOW = 10_000;
  *   100k OfficeActivity rows; merging column by column keeps it at ~470 MiB (bench/README.md);
  * - fewer, wider merges: writers insert many small parts (a connector's blob holds ~1,000 records), and the
  *   default selector rewrote each row ~2.5 times while the connectors ingested (a whole core of a two-core
- *   machine spent merging). Waiting for at least 8 parts and a larger size ratio cut merge time from 71 s to
- *   37 s in the connector benchmark; the table still ends at the same few parts. At most 8 parts a merge
- *   (the default is 100): merges run at low priority (chdb-store.ts), so parts gather while a backfill
- *   runs, and one merge of dozens of parts holds a read buffer for each.
+ *   machine spent merging). A larger size ratio and at least 16 parts a merge rewrite each row about once
+ *   during a backfill: 8 parts a merge cut merge time from 71 s to 37 s in the connector benchmark, 16 took
+ *   its connector process from 69-72 to 50-57 CPU s (a merge to a wide part writes 2-4 files for each of
+ *   ~130 columns, and the file system's inode allocation alone cost ~3 CPU s) and its peak RSS from
+ *   696-726 to 657-676 MiB (bench/README.md). At most 16 parts a merge (the default is 100): merges run at
+ *   low priority (chdb-store.ts), so parts gather while a backfill runs, and one merge of dozens of parts
+ *   holds a read buffer for each.
+ * - a day whose parts have all been left alone for an hour is merged into one part, so a quiet table or a
+ *   past day does not keep up to 15 parts of each size for its whole retention.
  */
 const TABLE_SETTING_LIST = [
   `non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`,
@@ -24,8 +29,10 @@ const TABLE_SETTING_LIST = [
   'vertical_merge_algorithm_min_rows_to_activate = 1',
   'vertical_merge_algorithm_min_columns_to_activate = 1',
   'merge_selector_base = 10',
-  'min_parts_to_merge_at_once = 8',
-  'max_parts_to_merge_at_once = 8',
+  'min_parts_to_merge_at_once = 16',
+  'max_parts_to_merge_at_once = 16',
+  'min_age_to_force_merge_seconds = 3600',
+  'min_age_to_force_merge_on_partition_only = 1',
 ];
 const TABLE_SETTINGS = TABLE_SETTING_LIST.join(', ');
 
