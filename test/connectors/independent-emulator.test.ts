@@ -175,6 +175,8 @@ async function startEmulator(tls: { cert: string; key: string }, blobs: Blob[]) 
     starts: [] as string[],
     violations: [] as string[],
   };
+  /** `loopPaging`: every page of a listing is its first, and names the same next page (a service bug). */
+  const mode = { loopPaging: false };
   let origin = '';
 
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown, headers = {}) =>
@@ -273,7 +275,7 @@ async function startEmulator(tls: { cert: string; key: string }, blobs: Blob[]) 
         const listed = blobs
           .filter((b) => b.contentType === contentType && b.created >= start && b.created < end)
           .sort((a, b) => a.created - b.created);
-        const from = Number(url.searchParams.get('nextPage') ?? '0');
+        const from = mode.loopPaging ? 0 : Number(url.searchParams.get('nextPage') ?? '0');
         if (url.searchParams.has('nextPage')) seen.nextPages++;
         if (!Number.isInteger(from) || from < 0 || from > listed.length) {
           error(res, 400, 'AF20031', 'Invalid nextPage input.');
@@ -309,7 +311,7 @@ async function startEmulator(tls: { cert: string; key: string }, blobs: Blob[]) 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { origin, seen, mode, blobs, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 let dir: string;
@@ -401,4 +403,39 @@ describe('the five Office-fed connectors against an independent Management Activ
     );
     expect(lost.map((r) => r.ContentId)).toContain(expiredId);
   }, 90_000);
+
+  it('reports a listing whose NextPageUri goes round in a loop, and lists that window again once it is fixed', async () => {
+    const now = Date.now();
+    const added: Record<string, unknown>[] = [];
+    for (let n = 0; n < 5; n++) {
+      const created = now - 20 * 60_000 + n * 60_000;
+      const made = makeRecords('Audit.Exchange', created, 4, 100 + n);
+      emulator.blobs.push({
+        contentType: 'Audit.Exchange',
+        contentId: contentId('Audit.Exchange', created, 100 + n),
+        created,
+        records: made.map((r) => r.record),
+        expired: false,
+      });
+      for (const r of made) added.push(r.record);
+    }
+    emulator.mode.loopPaging = true;
+    const failure = await waitFor(
+      () =>
+        ws.store.query<{ Status: string; Description: string }>(
+          "SELECT Status, Description FROM vigil.SentinelHealth WHERE SentinelResourceName = 'office365' AND Description LIKE '%goes round in a loop%'",
+        ),
+      (rows) => rows.length > 0,
+      30_000,
+      200,
+    );
+    expect(failure[0]?.Status).toBe('Failure');
+    const requestsWhileLooping = emulator.seen.requests;
+    emulator.mode.loopPaging = false;
+    for (const r of added) expected.get('OfficeActivity')!.add(String(r.Id).toLowerCase());
+    const result = await waitFor(() => compareIds(ws, expected), isExact, 30_000, 250);
+    expect(result).toEqual(result.map((r) => ({ ...r, missing: [], extra: [], twice: [] })));
+    // The loop was cut short each time, not followed for thousands of pages.
+    expect(requestsWhileLooping).toBeLessThan(2000);
+  }, 60_000);
 });

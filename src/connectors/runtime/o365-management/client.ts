@@ -150,7 +150,17 @@ export class ManagementActivityClient {
     let url: string | undefined =
       `${this.base}/${MANAGEMENT_ACTIVITY_API.paths.content}?contentType=${encodeURIComponent(contentType)}` +
       `&startTime=${apiTime(startMs)}&endTime=${apiTime(endMs)}`;
+    // A service that names a page it already sent would be followed forever: fail the listing instead (the
+    // window is listed again at the next poll, never skipped).
+    const requested = new Set<string>();
     while (url) {
+      if (requested.has(url)) {
+        throw new SourceError(
+          TRANSPORT_OUTCOME,
+          `subscriptions/content: NextPageUri names a page already listed (${requested.size} pages); the listing goes round in a loop`,
+        );
+      }
+      requested.add(url);
       const res = await this.call('subscriptions/content', 'GET', url, signal);
       const body = parseJson(res.body, 'subscriptions/content');
       if (!Array.isArray(body)) {
