@@ -35,3 +35,30 @@ describe('ChdbLogStore: the engine it loads', () => {
     expect(Number(row?.ratio)).toBe(1);
   });
 });
+
+describe('ChdbLogStore: rows the engine would misread', () => {
+  it('refuses rows holding a blank line, after which the engine would run the rest as a statement', async () => {
+    await store.command('CREATE TABLE vigil.blank_line_probe (a Int64) ENGINE = MergeTree ORDER BY a');
+    const injected = '{"a":1}\n\nCREATE TABLE vigil.blank_line_injected (x Int8) ENGINE = Memory\n';
+    await expect(store.insertJsonEachRow('blank_line_probe', Buffer.from(injected))).rejects.toMatchObject({
+      code: 'InsertRejected',
+      message: expect.stringContaining('blank line'),
+    });
+    // Split across chunks of a bulk load, too.
+    const chunks = (async function* () {
+      yield '{"a":2}\n';
+      yield '\nCREATE TABLE vigil.blank_line_injected (x Int8) ENGINE = Memory\n';
+    })();
+    await expect(store.bulkLoadJsonEachRow('blank_line_probe', chunks)).rejects.toMatchObject({
+      code: 'InsertRejected',
+    });
+    const tables = await store.query<{ name: string }>(
+      "SELECT name FROM system.tables WHERE database = 'vigil' AND name LIKE 'blank_line%'",
+    );
+    expect(tables.map((t) => t.name)).toEqual(['blank_line_probe']);
+    // Rows without one go in as before.
+    await store.insertJsonEachRow('blank_line_probe', Buffer.from('{"a":3}\n{"a":4}\n'));
+    const rows = await store.query<{ a: string }>('SELECT a FROM vigil.blank_line_probe');
+    expect(rows.map((r) => r.a)).toEqual(expect.arrayContaining(['3', '4']));
+  });
+});

@@ -89,6 +89,33 @@ function toStoreError(err: unknown, doing: string): LogStoreError {
   return new LogStoreError('StoreFailed', `${doing}: ${message.split('\n')[0]}`, code);
 }
 
+/**
+ * chdb sends an insert's rows inline, after the statement, and the engine's statement splitter ends inline
+ * data at the first blank line: whatever follows `\n\n` runs as another statement (measured: a payload
+ * `{...}\n\nCREATE TABLE x ...` created the table). Rows from the pipeline never hold a raw line break
+ * (values are JSON-escaped), so a blank line can only be a bug upstream; refuse it rather than run it.
+ */
+function refuseBlankLine(rows: Buffer | string, previousEndsLine = false): void {
+  const blank =
+    rows.indexOf('\n\n') >= 0 ||
+    (previousEndsLine && rows.length > 0 && (rows[0] === 10 || rows[0] === '\n'));
+  if (blank) {
+    throw new LogStoreError(
+      'InsertRejected',
+      'insert refused: the rows contain a blank line, which the embedded engine would read as the end of the data',
+    );
+  }
+}
+
+async function* withoutBlankLines(rows: AsyncIterable<Buffer | string>): AsyncIterable<Buffer | string> {
+  let endsLine = false;
+  for await (const chunk of rows) {
+    refuseBlankLine(chunk, endsLine);
+    if (chunk.length > 0) endsLine = chunk[chunk.length - 1] === 10 || chunk[chunk.length - 1] === '\n';
+    yield chunk;
+  }
+}
+
 /** The embedded store: ClickHouse in this process through chdb, data under `<dataDir>/store`. */
 export class ChdbLogStore implements LogStore {
   readonly engine = 'chdb';
@@ -150,6 +177,7 @@ export class ChdbLogStore implements LogStore {
   async insertJsonEachRow(table: string, rows: Buffer, options: InsertOptions = {}): Promise<void> {
     this.assertOpen();
     if (rows.length === 0) return;
+    refuseBlankLine(rows);
     const settings = options.token
       ? { ...INSERT_SETTINGS, insert_deduplication_token: options.token }
       : INSERT_SETTINGS;
@@ -172,7 +200,7 @@ export class ChdbLogStore implements LogStore {
     try {
       await this.session.insert({
         table: `${this.database}.${table}`,
-        values: rows,
+        values: withoutBlankLines(rows),
         format: 'JSONEachRow',
         settings: { async_insert: 0, input_format_skip_unknown_fields: 0 },
       });
