@@ -656,6 +656,58 @@ describe('IngestService.ingestBatch (records a connector holds)', () => {
     expect(results[0]!.rowsWritten + results[1]!.rowsWritten).toBe(4);
     expect(await officeCount('conc-')).toBe(4);
   });
+
+  it('lets few rows that may linger wait for the next batches of their table, so they share one insert', async () => {
+    // Parts of a table: one per insert (merges wait for 16).
+    const parts = () =>
+      scalar(
+        "SELECT count() AS v FROM system.parts WHERE database = 'vigil' AND table = 'PowerBIActivity' AND active",
+      );
+    const powerBi = (id: string) => ({
+      Id: id,
+      CreationTime: creationTime(5),
+      RecordType: 20,
+      Workload: 'PowerBI',
+      Operation: 'ViewReport',
+      UserId: 'alice@contoso.com',
+    });
+    // Five one-record batches 20 ms apart, as a connector's blobs arrive.
+    const spread = async (prefix: string, lingerMs: number) => {
+      const written: Promise<{ rowsWritten: number }>[] = [];
+      for (let i = 0; i < 5; i++) {
+        written.push(
+          service.ingestBatch({
+            table: 'PowerBIActivity',
+            source: 's',
+            records: blob([powerBi(`${prefix}-${i}`)]),
+            token: `${prefix}-${i}`,
+            lingerMs,
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return (await Promise.all(written)).reduce((n, r) => n + r.rowsWritten, 0);
+    };
+    const before = await parts();
+    expect(await spread('eager', 0)).toBe(5);
+    const afterEager = await parts();
+    expect(await spread('linger', 300)).toBe(5);
+    expect(afterEager - before).toBeGreaterThan(1);
+    expect((await parts()) - afterEager).toBe(1);
+
+    // Many rows do not wait, whatever they were allowed.
+    const many = Array.from({ length: 250 }, (_, i) => powerBi(`many-${i}`));
+    const started = Date.now();
+    const summary = await service.ingestBatch({
+      table: 'PowerBIActivity',
+      source: 's',
+      records: blob(many),
+      token: 'many',
+      lingerMs: 60_000,
+    });
+    expect(summary.rowsWritten).toBe(250);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
 });
 
 describe('IngestService: JSON-valued columns', () => {

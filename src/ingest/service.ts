@@ -64,6 +64,12 @@ export interface IngestBatchRequest {
   /** How a record's number is named in quarantine rows (default `record`). */
   readonly positionLabel?: string;
   readonly systemWriter?: boolean;
+  /**
+   * How long this batch may wait for others of the same table when their rows together are few (under a
+   * fifth of a full group), so that a source delivering many small pieces writes fewer, larger inserts. The
+   * caller's promise settles that much later at most. Default 0: written as soon as the table's writer is free.
+   */
+  readonly lingerMs?: number;
 }
 
 export interface IngestBatchSummary {
@@ -81,8 +87,22 @@ export interface IngestBatchSummary {
 interface PendingBatch {
   readonly parts: readonly EncodedBatch[];
   readonly token: string;
+  /** When this batch stops waiting for company (`lingerMs`); 0 when it does not wait. */
+  readonly writeBy: number;
   resolve(summary: IngestBatchSummary): void;
   reject(err: unknown): void;
+}
+
+/** How long a table's queue should still wait before its next group: 0 unless every batch may linger and they are few. */
+function lingerWait(queue: readonly PendingBatch[], fewRows: number): number {
+  let rows = 0;
+  let due = Number.POSITIVE_INFINITY;
+  for (const b of queue) {
+    if (b.writeBy === 0) return 0;
+    due = Math.min(due, b.writeBy);
+    for (const p of b.parts) rows += p.keys.length;
+  }
+  return rows < fewRows ? Math.max(0, due - Date.now()) : 0;
 }
 
 interface BatchToCommit {
@@ -203,7 +223,8 @@ export class IngestService {
     }
     return new Promise<IngestBatchSummary>((resolve, reject) => {
       const queue = this.pendingBatches.get(table.name) ?? [];
-      queue.push({ parts, token: request.token, resolve, reject });
+      const writeBy = request.lingerMs ? Date.now() + request.lingerMs : 0;
+      queue.push({ parts, token: request.token, writeBy, resolve, reject });
       this.pendingBatches.set(table.name, queue);
       void this.flush(table);
     });
@@ -214,15 +235,23 @@ export class IngestService {
    * group was being written joins the next group, up to `batchRows` rows or `batchBytes` bytes. Fewer, larger
    * inserts make fewer parts for the engine to merge (a connector's blobs hold ~100-1000 records each). Each
    * caller's promise settles when its group is acknowledged. A group's token is derived from its members'
-   * tokens; a replay grouped differently is caught by the record keys instead.
+   * tokens; a replay grouped differently is caught by the record keys instead. Batches that asked to linger
+   * (`lingerMs`) and are still few wait for company until the first of them is due: a connector's small
+   * tables (Dynamics 365, Power BI, ... from Audit.General) got one insert per blob otherwise (~400 rows each;
+   * the connector benchmark wrote half as many parts and used ~4 CPU s less with 150 ms).
    */
   private async flush(table: ResolvedTable): Promise<void> {
     if (this.flushing.has(table.name)) return;
     this.flushing.add(table.name);
     try {
       for (;;) {
-        const queue = this.pendingBatches.get(table.name);
+        let queue = this.pendingBatches.get(table.name);
         if (!queue || queue.length === 0) break;
+        const wait = lingerWait(queue, this.batchRows / 5);
+        if (wait > 0) {
+          await new Promise((r) => setTimeout(r, wait));
+          queue = this.pendingBatches.get(table.name)!;
+        }
         const group: PendingBatch[] = [];
         let rows = 0;
         let bytes = 0;

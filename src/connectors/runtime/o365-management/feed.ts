@@ -11,6 +11,12 @@ import { SourceError, TRANSPORT_OUTCOME } from '../outcomes.js';
 import { MANAGEMENT_ACTIVITY_API } from './api.js';
 import type { ContentDescriptor, ManagementActivityClient } from './client.js';
 
+/**
+ * A blob's rows for a table wait up to this long for other blobs' rows when they are few: Audit.General blobs
+ * hold a few dozen to a few hundred rows for each small table, and one insert each made a part each.
+ */
+const WRITE_LINGER_MS = 150;
+
 /** One data type of one connected connector, reading one content type of one tenant. */
 export interface FeedConsumer {
   /** Keys the checkpoint and the finished-content list: `<connector>/<dataType>/<tenant>`. */
@@ -326,6 +332,7 @@ export class ManagementActivityFeed {
         // Routed lines are already selected; a lone consumer's selector runs in the encoder.
         select: routed.has(run) ? undefined : consumer.select,
         positionLabel: `content ${descriptor.contentId} record`,
+        lingerMs: WRITE_LINGER_MS,
       });
       // Awaited below, never left unhandled.
       summary.catch(() => undefined);
