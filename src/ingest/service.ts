@@ -87,6 +87,9 @@ export interface IngestBatchSummary {
 interface PendingBatch {
   readonly parts: readonly EncodedBatch[];
   readonly token: string;
+  /** Rows and encoded bytes of `parts`, which decide how batches are grouped. */
+  readonly rows: number;
+  readonly bytes: number;
   /** When this batch stops waiting for company (`lingerMs`); 0 when it does not wait. */
   readonly writeBy: number;
   resolve(summary: IngestBatchSummary): void;
@@ -100,7 +103,7 @@ function lingerWait(queue: readonly PendingBatch[], fewRows: number): number {
   for (const b of queue) {
     if (b.writeBy === 0) return 0;
     due = Math.min(due, b.writeBy);
-    for (const p of b.parts) rows += p.keys.length;
+    rows += b.rows;
   }
   return rows < fewRows ? Math.max(0, due - Date.now()) : 0;
 }
@@ -224,7 +227,15 @@ export class IngestService {
     return new Promise<IngestBatchSummary>((resolve, reject) => {
       const queue = this.pendingBatches.get(table.name) ?? [];
       const writeBy = request.lingerMs ? Date.now() + request.lingerMs : 0;
-      queue.push({ parts, token: request.token, writeBy, resolve, reject });
+      queue.push({
+        parts,
+        token: request.token,
+        rows: parts.reduce((n, p) => n + p.keys.length, 0),
+        bytes: parts.reduce((n, p) => n + p.rows.byteLength, 0),
+        writeBy,
+        resolve,
+        reject,
+      });
       this.pendingBatches.set(table.name, queue);
       void this.flush(table);
     });
@@ -257,13 +268,11 @@ export class IngestService {
         let bytes = 0;
         while (queue.length > 0) {
           const next = queue[0]!;
-          const nextRows = next.parts.reduce((n, p) => n + p.keys.length, 0);
-          const nextBytes = next.parts.reduce((n, p) => n + p.rows.byteLength, 0);
-          if (group.length > 0 && (rows + nextRows > this.batchRows || bytes + nextBytes > this.batchBytes))
+          if (group.length > 0 && (rows + next.rows > this.batchRows || bytes + next.bytes > this.batchBytes))
             break;
           group.push(queue.shift()!);
-          rows += nextRows;
-          bytes += nextBytes;
+          rows += next.rows;
+          bytes += next.bytes;
         }
         await this.writeGroup(table, group);
       }

@@ -355,8 +355,8 @@ beforeAll(async () => {
   for (const b of blobs)
     if (!b.expired)
       for (const r of b.records.slice(12)) {
-        const table = blobs.find((x) => x.records.slice(0, 12).includes(r))!;
-        if (table.expired) expected.get('OfficeActivity')!.add(String(r.Id).toLowerCase());
+        const origin = blobs.find((x) => x.records.slice(0, 12).includes(r))!;
+        if (origin.expired) expected.get('OfficeActivity')!.add(String(r.Id).toLowerCase());
       }
   emulator = await startEmulator(tls, blobs);
   ws = await Workspace.open(path.join(dir, 'data'));
